@@ -1,0 +1,32 @@
+//! edge-personalize: real-time shopper personalization that runs at the edge.
+//!
+//! The core is pure Rust: no JS types, no I/O. The clock (`now_ms`) and the
+//! randomness (a seeded `fastrand::Rng`) are passed in, so the same inputs give
+//! the same outputs natively, in Node, in the browser and in workerd.
+//!
+//! ```text
+//! event ─▶ event::validate ─▶ session::Session (ring, decayed affinities, cart)
+//!                                   │
+//! request ─▶ decide: candidates ─▶ rules (JsonLogic) ─▶ scorer ─▶ diversity ─▶ fallback
+//! ```
+//!
+//! The `wasm` module is the thin `#[wasm_bindgen]` facade over [`engine::Engine`].
+
+pub mod catalog;
+pub mod decide;
+pub mod engine;
+pub mod error;
+pub mod event;
+pub mod ids;
+pub mod json;
+pub mod limits;
+pub mod logic;
+pub mod model;
+pub mod rules;
+pub mod session;
+
+#[cfg(target_arch = "wasm32")]
+mod wasm;
+
+pub use error::{Error, ErrorCode, Result};
+pub use json::Value;

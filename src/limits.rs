@@ -1,0 +1,58 @@
+//! Every limit of the engine, in one place.
+//!
+//! Each bounds what hostile or runaway input can cost a shopper's page: memory,
+//! CPU time per call, or bytes on the wire. The README's limits table is
+//! generated from this list; keep the doc comments short and true.
+
+/// Largest JSON text the engine parses (rules, catalog, events, configs).
+pub const MAX_JSON_BYTES: usize = 8 * 1024 * 1024;
+/// Deepest JSON nesting accepted by the parser.
+pub const MAX_JSON_DEPTH: usize = 64;
+
+/// Longest id (event, session, user, item, decision).
+pub const MAX_ID_LEN: usize = 128;
+/// Longest free-text field (page, search query, custom event name, tag).
+pub const MAX_TEXT_LEN: usize = 512;
+/// Most properties on one event's `properties` object.
+pub const MAX_EVENT_PROPERTIES: usize = 32;
+/// Most items listed in one impression event.
+pub const MAX_IMPRESSION_ITEMS: usize = 50;
+/// How far into the future an event timestamp may lie (clock skew allowance).
+pub const MAX_FUTURE_SKEW_MS: f64 = 5.0 * 60.0 * 1000.0;
+/// Earliest timestamp accepted: 2000-01-01T00:00:00Z.
+pub const MIN_TIMESTAMP_MS: f64 = 946_684_800_000.0;
+
+/// Interactions remembered per session (the ring).
+pub const SESSION_RING: usize = 200;
+/// Affinity entries kept per kind (item, category, brand); the weakest is evicted.
+pub const MAX_AFFINITIES_PER_KIND: usize = 256;
+/// Distinct items in the cart.
+pub const MAX_CART_ITEMS: usize = 100;
+/// Purchased items remembered (for excluding them from slots).
+pub const MAX_PURCHASED_ITEMS: usize = 100;
+/// Inactivity that starts a new session.
+pub const SESSION_TIMEOUT_MS: f64 = 30.0 * 60.0 * 1000.0;
+/// Largest snapshot accepted by restore.
+pub const MAX_SNAPSHOT_BYTES: usize = 256 * 1024;
+
+/// Most rules in one rule set.
+pub const MAX_RULES: usize = 500;
+/// Deepest nesting of a rule condition.
+pub const MAX_RULE_DEPTH: usize = 32;
+/// Most nodes in one compiled condition.
+pub const MAX_RULE_NODES: usize = 4096;
+/// Evaluation steps one condition may take before it is stopped.
+pub const MAX_EVAL_STEPS: u32 = 100_000;
+/// Longest array a JsonLogic operation may build (merge, map, substr...).
+pub const MAX_EVAL_ARRAY: usize = 10_000;
+
+/// Most items in a catalog.
+pub const MAX_CATALOG_ITEMS: usize = 200_000;
+/// Most relations (related/accessory/similar) per item and kind.
+pub const MAX_RELATIONS_PER_ITEM: usize = 64;
+/// Most tags per item.
+pub const MAX_TAGS_PER_ITEM: usize = 32;
+/// Most items one decision may return.
+pub const MAX_DECISION_K: usize = 100;
+/// Most best-sellers in the fallback list.
+pub const MAX_BESTSELLERS: usize = 1000;
