@@ -1,0 +1,33 @@
+# Core engine: tools, the wasm build, and the native / Node / Chromium tests.
+
+SETUP_TARGETS += setup-core
+TEST_TARGETS += test-native test-wasm-node test-wasm-browser size-check
+
+.PHONY: setup-core setup-build test-native test-wasm-node test-wasm-browser
+
+setup-core: ## Install the core's tools (wasm target, wasm-bindgen-cli, Chromium, tools/ npm)
+	@scripts/ensure-tools.sh wasm-target wasm-bindgen chromium npm tools
+
+setup-build:
+	@scripts/ensure-tools.sh wasm-target wasm-bindgen npm tools
+
+# Rebuild the wasm only when its inputs changed; dist/size.json is written last.
+WASM_INPUTS := $(shell find src -type f -name '*.rs' 2>/dev/null) Cargo.toml $(wildcard Cargo.lock) \
+               scripts/build-wasm.sh tools/package-lock.json
+
+dist/size.json: $(WASM_INPUTS) | setup-build
+	@scripts/build-wasm.sh
+
+build: dist/size.json ## Build dist/web and dist/node (wasm-opt -Oz) and dist/size.json
+
+test-native: ## cargo test of the core crate (unit, integration, doc tests, examples compile)
+	cargo test -p edge-personalize
+
+test-wasm-node: ## wasm-bindgen tests in Node (tests/wasm_node.rs)
+	@scripts/run-wasm-tests.sh node
+
+test-wasm-browser: ## wasm-bindgen tests in headless Chromium (tests/wasm_browser.rs)
+	@scripts/run-wasm-tests.sh browser
+
+size-check: build ## Fail if wasm + JS glue (gzip, web target) exceeds bench/size-budget.json
+	@node scripts/size-check.mjs

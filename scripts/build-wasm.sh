@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# Builds the shipped wasm: cargo (profile `wasm`, opt-level z) -> wasm-bindgen
+# (web + nodejs glue) -> wasm-opt -Oz from binaryen@132 (never Debian's binaryen,
+# see docs/TOOLCHAIN.md) -> a load check -> dist/size.json.
+#
+# Output:
+#   dist/web/edge_personalize.js + edge_personalize_bg.wasm    browser and Worker (`--target web`)
+#   dist/node/edge_personalize.js + edge_personalize_bg.wasm   Node (`--target nodejs`, CommonJS)
+#   dist/size.json                                             raw and gzip bytes (web target)
+# Tools come from scripts/ensure-tools.sh (make build runs it first).
+set -euo pipefail
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$REPO"
+export PATH="$HOME/.cargo/bin:$PATH"
+
+TARGET_DIR="${CARGO_TARGET_DIR:-$REPO/target}"
+NAME=edge_personalize
+WASM_IN="$TARGET_DIR/wasm32-unknown-unknown/wasm/$NAME.wasm"
+WASM_OPT="$REPO/tools/node_modules/.bin/wasm-opt"
+
+[ -x "$WASM_OPT" ] || { echo "build-wasm: $WASM_OPT missing; run scripts/ensure-tools.sh npm tools" >&2; exit 1; }
+
+echo "==> cargo build --lib --profile wasm --target wasm32-unknown-unknown"
+cargo build --lib -p edge-personalize --profile wasm --target wasm32-unknown-unknown
+
+# Build into a scratch folder and swap it in at the end, so a failed step never
+# leaves a half-optimised dist/ that a test or the demo would pick up.
+mkdir -p dist
+STAGE="$(mktemp -d "$REPO/dist/.stage.XXXXXX")"
+trap 'rm -rf "$STAGE"' EXIT
+
+echo "==> wasm-bindgen (web, nodejs)"
+wasm-bindgen "$WASM_IN" --target web --out-dir "$STAGE/web" --out-name "$NAME"
+wasm-bindgen "$WASM_IN" --target nodejs --out-dir "$STAGE/node" --out-name "$NAME"
+cp "$STAGE/web/${NAME}_bg.wasm" "$STAGE/pre-opt.wasm"
+
+echo "==> wasm-opt -Oz ($("$WASM_OPT" --version))"
+for t in web node; do
+    f="$STAGE/$t/${NAME}_bg.wasm"
+    # The features Rust enabled are read from the module's target_features
+    # section; it is stripped afterwards because browsers do not need it.
+    "$WASM_OPT" -Oz --strip-debug --strip-producers --strip-target-features "$f" -o "$f.opt"
+    mv "$f.opt" "$f"
+done
+
+echo "==> load check (node: nodejs glue and web glue via initSync)"
+node -e '
+const dir = process.argv[1];
+const m = require(dir + "/node/edge_personalize.js");
+const v = typeof m.version === "function" ? m.version() : "(no version export yet)";
+console.log("  nodejs glue loads; version:", v);
+' "$STAGE"
+node --input-type=module -e '
+import { readFileSync } from "node:fs";
+import { pathToFileURL } from "node:url";
+const dir = process.argv[1];
+const m = await import(pathToFileURL(dir + "/web/edge_personalize.js").href);
+m.initSync({ module: readFileSync(dir + "/web/edge_personalize_bg.wasm") });
+const v = typeof m.version === "function" ? m.version() : "(no version export yet)";
+console.log("  web glue loads (initSync); version:", v);
+' "$STAGE"
+
+echo "==> sizes"
+node --input-type=module -e '
+import { readFileSync, writeFileSync } from "node:fs";
+import { gzipSync } from "node:zlib";
+const [dir, out] = process.argv.slice(1);
+const gz = (b) => gzipSync(b, { level: 9 }).length;
+const wasm = readFileSync(dir + "/web/edge_personalize_bg.wasm");
+const glue = readFileSync(dir + "/web/edge_personalize.js");
+const pre = readFileSync(dir + "/pre-opt.wasm");
+const size = {
+  wasm_raw_bytes: wasm.length,
+  wasm_gzip_bytes: gz(wasm),
+  glue_raw_bytes: glue.length,
+  glue_gzip_bytes: gz(glue),
+  wasm_glue_raw_bytes: wasm.length + glue.length,
+  wasm_glue_gzip_bytes: gz(wasm) + gz(glue),
+  wasm_before_opt_raw_bytes: pre.length,
+  wasm_before_opt_gzip_bytes: gz(pre),
+};
+writeFileSync(out, JSON.stringify(size, null, 2) + "\n");
+const kb = (n) => (n / 1024).toFixed(1) + " KB";
+console.log(`  wasm (before wasm-opt): ${kb(size.wasm_before_opt_raw_bytes)} raw, ${kb(size.wasm_before_opt_gzip_bytes)} gzip`);
+console.log(`  wasm:                   ${kb(size.wasm_raw_bytes)} raw, ${kb(size.wasm_gzip_bytes)} gzip`);
+console.log(`  JS glue (web):          ${kb(size.glue_raw_bytes)} raw, ${kb(size.glue_gzip_bytes)} gzip`);
+console.log(`  wasm + glue:            ${kb(size.wasm_glue_raw_bytes)} raw, ${kb(size.wasm_glue_gzip_bytes)} gzip (${size.wasm_glue_gzip_bytes} bytes)`);
+' "$STAGE" "$STAGE/size.json"
+
+rm -f "$STAGE/pre-opt.wasm"
+rm -rf dist/web dist/node
+mv "$STAGE/web" dist/web
+mv "$STAGE/node" dist/node
+mv "$STAGE/size.json" dist/size.json
+echo "==> dist/web, dist/node, dist/size.json updated"

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Runs one wasm-bindgen test file in the environment it was written for.
+#
+#   scripts/run-wasm-tests.sh node      tests/wasm_node.rs in Node
+#   scripts/run-wasm-tests.sh browser   tests/wasm_browser.rs in headless Chromium
+#                                       (the file says wasm_bindgen_test_configure!(run_in_browser))
+#
+# wasm-bindgen-test-runner picks Node or the browser per test binary from that
+# configure section. WASM_BINDGEN_TEST_ONLY_NODE/_WEB make it skip a binary
+# configured for the other environment; since a skip prints success, this script
+# also fails when no test ran at all.
+set -euo pipefail
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$REPO"
+export PATH="$HOME/.cargo/bin:$PATH"
+
+mode="${1:-}"
+case "$mode" in
+    node)    test_name=wasm_node;    export WASM_BINDGEN_TEST_ONLY_NODE=1 ;;
+    browser) test_name=wasm_browser; export WASM_BINDGEN_TEST_ONLY_WEB=1
+             # The runner reads ./webdriver.json (Chromium path and headless flags)
+             # and finds the driver through CHROMEDRIVER or PATH.
+             if [ -z "${CHROMEDRIVER:-}" ] && [ -x /usr/bin/chromedriver ]; then
+                 export CHROMEDRIVER=/usr/bin/chromedriver
+             fi ;;
+    *) echo "usage: $0 node|browser" >&2; exit 2 ;;
+esac
+
+if [ ! -f "tests/$test_name.rs" ]; then
+    echo "run-wasm-tests: tests/$test_name.rs does not exist" >&2
+    exit 1
+fi
+
+export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner
+# A cold CI machine can be slow to start Chromium; raise the per-test limit a bit.
+export WASM_BINDGEN_TEST_TIMEOUT="${WASM_BINDGEN_TEST_TIMEOUT:-60}"
+
+mkdir -p .run
+log=".run/test-wasm-$mode.log"
+cargo test -p edge-personalize --target wasm32-unknown-unknown --test "$test_name" 2>&1 | tee "$log"
+
+if ! grep -Eq 'test result: ok\. [1-9][0-9]* passed' "$log"; then
+    echo "run-wasm-tests: no test ran in $mode (see $log); is the file configured for $mode?" >&2
+    exit 1
+fi
