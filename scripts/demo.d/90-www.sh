@@ -1,0 +1,5 @@
+# Demo step: the storefront page (www/ + dist/web/) on http://127.0.0.1:8080/.
+# Sourced by scripts/demo.sh with scripts/lib/proc.sh loaded and cwd = repo root.
+port_free 8080
+start_bg demo-www node scripts/serve-static.mjs 8080
+wait_port 8080 15 demo-www
