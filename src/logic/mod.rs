@@ -1,16 +1,40 @@
 //! JsonLogic conditions: compiled once, evaluated many times.
 //!
-//! INTERFACE (implemented by the logic module owner):
-//! - `Condition::compile(&Value) -> Result<Condition>`: validates every operator
-//!   and arity, bounds depth (`MAX_RULE_DEPTH`) and size (`MAX_RULE_NODES`);
-//!   errors carry a path relative to the condition, e.g. `and[1]` with
-//!   message `unknown operator "=~"`.
-//! - `Condition::eval(&self, scope: &dyn Scope) -> Result<Value>`: bounded by
-//!   `MAX_EVAL_STEPS`; a hostile condition gets `StepLimit`, never a hang.
-//! - `Condition::uses_item(&self) -> bool`: whether any `var` starts with `item`
-//!   (the decision engine evaluates item-free conditions once per decision).
-//! - `truthy(&Value) -> bool`: JsonLogic truthiness.
-//! - `eval_json(rule: &Value, data: &Value) -> Result<Value>`: compile + eval on plain data.
+//! Merchants write rule conditions in [JsonLogic](https://jsonlogic.com); the
+//! decision engine evaluates them for every decision, often per candidate
+//! item. So a condition is compiled once ([`Condition::compile`]: operators
+//! resolved, arities checked, paths split, size and depth bounded) and then
+//! evaluated ([`Condition::eval`]) against a [`Scope`] without re-reading the
+//! rule, borrowing from the data instead of copying it, within a step budget.
+//!
+//! ```
+//! use edge_personalize::json::parse;
+//! use edge_personalize::logic::{eval_json, Condition};
+//! let rule = parse(r#"{"if": [{"affinity_above": ["category", {"var": "item.category"}, 0.5]}, "boost", "keep"]}"#).unwrap();
+//! let data = parse(r#"{"item": {"category": "shoes"}, "session": {"affinity": {"category": {"shoes": 0.8}}}}"#).unwrap();
+//! assert_eq!(eval_json(&rule, &data).unwrap(), "boost".into());
+//! ```
+//!
+//! Operators: every operator of the jsonlogic.com reference (`var`, `missing`,
+//! `missing_some`, `if`/`?:`, `==`, `===`, `!=`, `!==`, `!`, `!!`, `or`,
+//! `and`, `>`, `>=`, `<`, `<=` (with the 3-argument "between" forms of `<`
+//! and `<=`), `max`, `min`, `+`, `-`, `*`, `/`, `%`, `map`, `filter`,
+//! `reduce`, `all`, `none`, `some`, `merge`, `in`, `cat`, `substr`, `log`)
+//! with the semantics of json-logic-js 2.0 (JavaScript coercions included,
+//! see [`ops`]), plus the merchant operators of [`merchant`]: `viewed_within`,
+//! `viewed_category_within`, `affinity`, `affinity_above`, `in_cart`,
+//! `purchased`. `log` returns its argument and does no I/O.
+//!
+//! Known differences from json-logic-js, all deliberate:
+//! - Wrong argument counts fail at compile time (`BadArity`) instead of
+//!   reading `undefined`; see [`compile`] for the accepted counts.
+//! - `substr` counts UTF-16 code units as JavaScript does, but a surrogate
+//!   pair cut in half becomes U+FFFD (Rust strings cannot hold a lone half).
+//! - `==`/`===` on two arrays or objects are true only for the very same
+//!   value in the data (JavaScript's reference identity); two separately
+//!   built arrays are never equal, as in JavaScript.
+//! - Cost limits: `StepLimit`, `TooLarge` (arrays over `MAX_EVAL_ARRAY`),
+//!   `TooDeep` (a `reduce` nesting its accumulator past `MAX_JSON_DEPTH`).
 
 use std::borrow::Cow;
 
@@ -26,10 +50,22 @@ pub trait Scope {
     /// The empty path is the whole data. `None` when missing.
     fn var(&self, path: &str) -> Option<Cow<'_, Value>>;
 
+    /// Resolves a path pre-split at compile time. The default calls
+    /// [`Scope::var`] with the path's text; override it to dispatch on
+    /// [`VarPath::first`] and walk the rest with [`VarPath::lookup_from`].
+    fn var_path(&self, path: &VarPath) -> Option<Cow<'_, Value>> {
+        self.var(path.as_str())
+    }
+
     /// `viewed_within`: was `item` interacted with in the last `seconds`?
     /// Default: scans `session.recent` (`[{item, ageSeconds, ...}]`).
     fn viewed_within(&self, item: &str, seconds: f64) -> bool {
         default_viewed_within(self, item, seconds)
+    }
+    /// `viewed_category_within`: was an item of `category` interacted with in
+    /// the last `seconds`? Default: scans `session.recent` (`[{category, ageSeconds, ...}]`).
+    fn viewed_category_within(&self, category: &str, seconds: f64) -> bool {
+        default_viewed_category_within(self, category, seconds)
     }
     /// `affinity`: decayed affinity of `kind` (`item`/`category`/`brand`) for `key`.
     /// Default: `session.affinity.<kind>.<key>` or 0.
@@ -47,10 +83,16 @@ pub trait Scope {
 }
 
 mod compile;
+mod conformance;
 mod eval;
-mod merchant;
-mod ops;
+pub mod merchant;
+pub mod ops;
+mod path;
 
 pub use compile::Condition;
+pub use conformance::{conformance_cases, values_equal};
 pub use eval::{eval_json, truthy};
-pub(crate) use merchant::{default_affinity, default_in_cart, default_purchased, default_viewed_within};
+pub(crate) use merchant::{
+    default_affinity, default_in_cart, default_purchased, default_viewed_category_within, default_viewed_within,
+};
+pub use path::{lookup, VarPath};

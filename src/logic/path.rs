@@ -1,0 +1,172 @@
+//! `var` paths and the [`Scope`] of plain JSON data.
+//!
+//! A path is a dotted string, split once when the condition is compiled:
+//! `item.price`, `session.recent.0.item`. Each segment is an object key, an
+//! array index, or `length` (of an array or string, in UTF-16 units, as in
+//! JavaScript). The empty path is the whole data. A walk that meets `null`,
+//! a number or a boolean before its end finds nothing.
+
+use std::borrow::Cow;
+
+use super::ops::utf16_len;
+use super::Scope;
+use crate::json::Value;
+
+/// A `var` path split into segments, with array indices parsed once.
+#[derive(Clone, Debug, PartialEq)]
+pub struct VarPath {
+    text: Box<str>,
+    segments: Box<[Segment]>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+struct Segment {
+    key: Box<str>,
+    index: Option<usize>,
+}
+
+impl VarPath {
+    /// Splits `text` at dots; `""` is the whole data.
+    pub fn new(text: &str) -> VarPath {
+        let segments = if text.is_empty() {
+            Box::default()
+        } else {
+            text.split('.').map(|k| Segment { key: k.into(), index: array_index(k) }).collect()
+        };
+        VarPath { text: text.into(), segments }
+    }
+
+    /// The path as written (`item.price`).
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// The segments in order; none for the whole data.
+    pub fn segments(&self) -> impl Iterator<Item = &str> {
+        self.segments.iter().map(|s| &*s.key)
+    }
+
+    /// The first segment (`item` for `item.price`); `None` for the whole data.
+    pub fn first(&self) -> Option<&str> {
+        self.segments.first().map(|s| &*s.key)
+    }
+
+    /// Walks `root` along the path.
+    pub fn lookup<'v>(&self, root: &'v Value) -> Option<Cow<'v, Value>> {
+        self.lookup_from(root, 0)
+    }
+
+    /// Walks `root` along the path minus its first `skip` segments
+    /// (for scopes that resolve the first segment themselves).
+    pub fn lookup_from<'v>(&self, root: &'v Value, skip: usize) -> Option<Cow<'v, Value>> {
+        walk(root, self.segments.iter().skip(skip).map(|s| (&*s.key, s.index)))
+    }
+}
+
+/// Walks `root` along a dotted path given as text (no allocation).
+pub fn lookup<'v>(root: &'v Value, path: &str) -> Option<Cow<'v, Value>> {
+    if path.is_empty() {
+        return Some(Cow::Borrowed(root));
+    }
+    walk(root, path.split('.').map(|k| (k, array_index(k))))
+}
+
+/// Walks `root` along a dotted path, splitting even an empty one (`""` is the key "").
+pub(crate) fn lookup_split<'v>(root: &'v Value, path: &str) -> Option<Cow<'v, Value>> {
+    walk(root, path.split('.').map(|k| (k, array_index(k))))
+}
+
+/// A canonical array index ("0", "17"; not "01", "-1" or "1e3").
+fn array_index(key: &str) -> Option<usize> {
+    let b = key.as_bytes();
+    match b {
+        [b'0'] => Some(0),
+        [b'1'..=b'9', rest @ ..] if rest.len() < 15 && rest.iter().all(u8::is_ascii_digit) => key.parse().ok(),
+        _ => None,
+    }
+}
+
+fn walk<'v, 'k>(root: &'v Value, keys: impl Iterator<Item = (&'k str, Option<usize>)>) -> Option<Cow<'v, Value>> {
+    let mut cur: Cow<'v, Value> = Cow::Borrowed(root);
+    for (key, index) in keys {
+        cur = match cur {
+            Cow::Borrowed(v) => step(v, key, index)?,
+            Cow::Owned(v) => Cow::Owned(step(&v, key, index)?.into_owned()),
+        };
+    }
+    Some(cur)
+}
+
+fn step<'v>(v: &'v Value, key: &str, index: Option<usize>) -> Option<Cow<'v, Value>> {
+    match v {
+        Value::Object(m) => m.get(key).map(Cow::Borrowed),
+        Value::Array(items) => {
+            if key == "length" {
+                Some(Cow::Owned(Value::Number(items.len() as f64)))
+            } else {
+                index.and_then(|i| items.get(i)).map(Cow::Borrowed)
+            }
+        }
+        Value::String(s) => {
+            if key == "length" {
+                Some(Cow::Owned(Value::Number(utf16_len(s) as f64)))
+            } else {
+                let i = index?;
+                let unit = s.encode_utf16().nth(i)?;
+                Some(Cow::Owned(Value::String(String::from_utf16_lossy(&[unit]))))
+            }
+        }
+        Value::Null | Value::Bool(_) | Value::Number(_) => None,
+    }
+}
+
+/// Plain JSON data is a scope: `var` walks it; the merchant operators read
+/// `session.*` as the [`Scope`] docs describe.
+impl Scope for Value {
+    fn var(&self, path: &str) -> Option<Cow<'_, Value>> {
+        lookup(self, path)
+    }
+    fn var_path(&self, path: &VarPath) -> Option<Cow<'_, Value>> {
+        path.lookup(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::json::parse;
+
+    #[test]
+    fn walks_objects_arrays_and_strings() {
+        let data = parse(r#"{"a":{"b":[10,{"c":"hé😀"}],"":{"x":1},"n":null},"k.j":2}"#).unwrap_or_default();
+        let get = |p: &str| data.var(p).map(Cow::into_owned);
+        let num = |n: f64| Some(Value::Number(n));
+        assert_eq!(get("a.b.0"), num(10.0));
+        assert_eq!(get("a.b.1.c"), Some(Value::from("hé😀")));
+        assert_eq!(get("a.b.length"), num(2.0));
+        assert_eq!(get("a.b.1.c.length"), num(4.0));
+        assert_eq!(get("a.b.1.c.1"), Some(Value::from("é")));
+        assert_eq!(get("a.b.01"), None);
+        assert_eq!(get("a.b.2"), None);
+        assert_eq!(get("a..x"), num(1.0));
+        assert_eq!(get("a.n"), Some(Value::Null));
+        assert_eq!(get("a.n.x"), None);
+        assert_eq!(get("a.b.0.x"), None);
+        assert_eq!(get("k.j"), None, "dots always split");
+        assert_eq!(get(""), Some(data.clone()));
+        for p in ["a.b.1.c", "a.b.length", "", "a.b.1.c.length", "zz"] {
+            assert_eq!(data.var_path(&VarPath::new(p)), data.var(p), "{p}");
+        }
+        let vp = VarPath::new("item.price");
+        assert_eq!(vp.first(), Some("item"));
+        assert_eq!(vp.segments().collect::<Vec<_>>(), ["item", "price"]);
+        assert_eq!(VarPath::new("").first(), None);
+    }
+
+    #[test]
+    fn borrows_instead_of_cloning() {
+        let data = parse(r#"{"a":{"b":[1,2,3]}}"#).unwrap_or_default();
+        assert!(matches!(data.var("a.b"), Some(Cow::Borrowed(_))));
+        assert!(matches!(VarPath::new("a.b.2").lookup(&data), Some(Cow::Borrowed(_))));
+    }
+}
