@@ -1,0 +1,150 @@
+#!/usr/bin/env node
+// Worker benchmark (not a test): runs the Worker in workerd through wrangler's
+// unstable_startWorker with the top-level wrangler.toml, then measures
+//   - POST /v1/collect with 50 events (one session per batch, 20 sessions in turn),
+//   - POST /v1/decide for a warm session (its Durable Object in memory) and for new sessions,
+// as the median wall time per request (client side, loopback HTTP included) and
+// the workerd process's CPU time per request (utime+stime from /proc, averaged
+// over the run, so it includes workerd's own HTTP handling and the Durable Object).
+// A preflight (OPTIONS) is measured the same way as the floor of the harness.
+// Also bundles the Worker with `wrangler deploy --dry-run --outdir dist/worker`
+// and reports the upload size, raw and gzip. Writes dist/worker-bench.json.
+import { execFileSync } from "node:child_process";
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { unstable_startWorker } from "wrangler";
+import { prepareCore } from "../scripts/prepare-core.mjs";
+
+const WORKER_DIR = join(dirname(fileURLToPath(import.meta.url)), "..");
+const REPO = join(WORKER_DIR, "..");
+const KEY = "bench-write-key";
+const RUNS = Number(process.env.EP_BENCH_RUNS ?? 300);
+const WARMUP = 30;
+const CLK_TCK = Number(execFileSync("getconf", ["CLK_TCK"]).toString().trim()) || 100;
+
+function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+/** The workerd processes below this one (wrangler starts workerd as a child). */
+function workerdPids() {
+  const out = [];
+  const walk = (pid) => {
+    let kids = [];
+    try {
+      kids = readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).filter(Boolean);
+    } catch {
+      return;
+    }
+    for (const k of kids) {
+      try {
+        if (readFileSync(`/proc/${k}/comm`, "utf8").trim() === "workerd") out.push(k);
+      } catch {}
+      walk(k);
+    }
+  };
+  walk(process.pid);
+  return out;
+}
+
+function cpuTicks(pids) {
+  let t = 0;
+  for (const pid of pids) {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    t += Number(fields[11]) + Number(fields[12]); // utime, stime
+  }
+  return t;
+}
+
+async function measure(name, makeRequest, worker, pids) {
+  for (let i = 0; i < WARMUP; i++) await (await worker.fetch(...makeRequest(i))).arrayBuffer();
+  const walls = [];
+  const cpu0 = cpuTicks(pids);
+  for (let i = 0; i < RUNS; i++) {
+    const args = makeRequest(WARMUP + i);
+    const t0 = performance.now();
+    const res = await worker.fetch(...args);
+    await res.arrayBuffer();
+    walls.push(performance.now() - t0);
+    if (res.status >= 400) throw new Error(`${name}: HTTP ${res.status}`);
+  }
+  const cpuMs = ((cpuTicks(pids) - cpu0) / CLK_TCK) * 1000;
+  return { name, runs: RUNS, wallMedianMs: +median(walls).toFixed(3), workerdCpuMsPerRequest: +(cpuMs / RUNS).toFixed(3) };
+}
+
+function bundleSize() {
+  const outdir = join(REPO, "dist", "worker");
+  const log = execFileSync(join(WORKER_DIR, "node_modules", ".bin", "wrangler"),
+    ["deploy", "--dry-run", "--outdir", outdir], { cwd: REPO, env: process.env, encoding: "utf8" });
+  const m = log.match(/Total Upload:\s*([\d.]+)\s*KiB\s*\/\s*gzip:\s*([\d.]+)\s*KiB/);
+  const files = readdirSync(outdir).filter((f) => !f.endsWith(".map"));
+  return { totalUploadKiB: m ? Number(m[1]) : null, gzipKiB: m ? Number(m[2]) : null, files, log: log.trim().split("\n").filter((l) => /Upload|wasm|KiB/.test(l)) };
+}
+
+function events(sessionId, n, i) {
+  const types = ["page_view", "product_view", "product_click", "add_to_cart", "search"];
+  return Array.from({ length: n }, (_, j) => {
+    const type = types[j % types.length];
+    const ev = { id: `01BENCH${String(i).padStart(9, "0")}${String(j).padStart(10, "0")}`, type, sessionId, ts: Date.now() - 1000 };
+    if (type !== "page_view" && type !== "search") ev.item = { id: `sku-${1 + ((i + j) % 11)}` };
+    if (type === "search") ev.query = "red shoes";
+    ev.context = { page: "/p/sku-1", device: "mobile" };
+    return ev;
+  });
+}
+
+async function main() {
+  prepareCore();
+  process.env.CLOUDFLARE_CF_FETCH_ENABLED ??= "false";
+  process.env.WRANGLER_SEND_METRICS ??= "false";
+  process.env.WRANGLER_LOG ??= "error";
+  const size = bundleSize();
+
+  const plain = (value) => ({ type: "plain_text", value });
+  const worker = await unstable_startWorker({
+    config: join(REPO, "wrangler.toml"),
+    bindings: {
+      WRITE_KEY: plain(KEY),
+      USER_ID_SALT: plain("bench-salt"),
+      SINK_URL: plain(""), // the queue consumer only schedules retries: no network in the numbers
+      RATE_IP_BURST: plain("1000000"),
+      RATE_SESSION_BURST: plain("1000000"),
+    },
+    dev: { server: { hostname: "127.0.0.1", port: 0 }, inspector: false, watch: false, logLevel: "error", persist: false },
+  });
+  await worker.ready;
+  const pids = workerdPids();
+  if (pids.length === 0) throw new Error("workerd process not found");
+  const base = "http://127.0.0.1/";
+  const post = (path, body) => [base.slice(0, -1) + path, {
+    method: "POST",
+    headers: { "content-type": "application/json", "x-ep-write-key": KEY, "cf-connecting-ip": "192.0.2.1" },
+    body: JSON.stringify(body),
+  }];
+
+  const results = [];
+  results.push(await measure("preflight (harness floor)", () => [base + "v1/collect", {
+    method: "OPTIONS", headers: { origin: "http://127.0.0.1:8080", "access-control-request-method": "POST" } }], worker, pids));
+  results.push(await measure("POST /v1/collect, 50 events", (i) => post("/v1/collect", { events: events(`s-bench-${i % 20}`, 50, i) }), worker, pids));
+  await (await worker.fetch(...post("/v1/collect", { events: events("s-warm", 50, 0) }))).arrayBuffer();
+  results.push(await measure("POST /v1/decide, warm session", () => post("/v1/decide", { sessionId: "s-warm", slot: "home-recs", k: 8 }), worker, pids));
+  results.push(await measure("POST /v1/decide, new session", (i) => post("/v1/decide", { sessionId: `s-new-${i}`, slot: "home-recs", k: 8 }), worker, pids));
+  await worker.dispose();
+
+  const report = { date: new Date().toISOString(), node: process.version, runsPerCase: RUNS, clkTck: CLK_TCK, results, bundle: size };
+  mkdirSync(join(REPO, "dist"), { recursive: true });
+  writeFileSync(join(REPO, "dist", "worker-bench.json"), JSON.stringify(report, null, 2) + "\n");
+  console.log("case                                   wall median ms   workerd CPU ms/req");
+  for (const r of results) console.log(`${r.name.padEnd(38)} ${String(r.wallMedianMs).padStart(15)} ${String(r.workerdCpuMsPerRequest).padStart(20)}`);
+  console.log(`bundle (wrangler deploy --dry-run): ${size.totalUploadKiB} KiB raw, ${size.gzipKiB} KiB gzip`);
+  console.log("written: dist/worker-bench.json");
+}
+
+main().catch((err) => {
+  console.error(err && err.stack ? err.stack : String(err));
+  process.exit(1);
+});

@@ -1,0 +1,132 @@
+// POST /v1/collect: event batches from the browser module and server sources.
+//
+// Order of checks, cheapest first: origin, write key, per-IP rate, body size,
+// JSON, batch size; then the core validates every event (the same code the
+// browser runs), the per-session rate is charged for the good ones, and the
+// good ones are enriched and handed to the queue in the background. The
+// answer lists every event's fate by index, so the sender retries nothing
+// that was refused for a reason a retry cannot fix.
+
+import { HttpError, json } from "./http.js";
+import { readJson } from "./limits.js";
+import { validateEvents } from "./core.js";
+import { sessionLimiter } from "./ratelimit.js";
+import { hashUserId } from "./privacy.js";
+
+/** Queue sendBatch limits: 100 messages and 256 KB per call. */
+const QUEUE_BATCH_MESSAGES = 100;
+const QUEUE_BATCH_BYTES = 200 * 1024;
+
+/** The events array of a body: `{ "events": [...] }` or a bare array. */
+function eventsOf(body) {
+  if (Array.isArray(body)) return body;
+  if (body && typeof body === "object" && Array.isArray(body.events)) return body.events;
+  throw new HttpError(400, "WRONG_TYPE", 'expected {"events": [...]} or an array of events');
+}
+
+/** Adds what only the edge knows; client-sent values for these are replaced. */
+async function enrich(event, request, nowMs, salt) {
+  const out = { ...event, receivedAt: nowMs };
+  delete out.country;
+  delete out.colo;
+  const cf = request.cf;
+  if (cf && typeof cf.country === "string") out.country = cf.country;
+  if (cf && typeof cf.colo === "string") out.colo = cf.colo;
+  if (salt && typeof out.userId === "string") out.userId = await hashUserId(out.userId, salt);
+  return out;
+}
+
+/** Splits messages into sendBatch-sized groups (count and approximate bytes). */
+function chunks(events) {
+  const out = [];
+  let cur = [];
+  let bytes = 0;
+  for (const ev of events) {
+    const size = JSON.stringify(ev).length + 64;
+    if (cur.length === QUEUE_BATCH_MESSAGES || (cur.length > 0 && bytes + size > QUEUE_BATCH_BYTES)) {
+      out.push(cur);
+      cur = [];
+      bytes = 0;
+    }
+    cur.push({ body: ev, contentType: "json" });
+    bytes += size;
+  }
+  if (cur.length) out.push(cur);
+  return out;
+}
+
+async function forward(env, events) {
+  for (const batch of chunks(events)) await env.EVENTS_QUEUE.sendBatch(batch);
+}
+
+/** Tracks each session's events in its SessionDO, so edge decisions see them. */
+async function trackInSessions(env, events) {
+  const bySession = new Map();
+  for (const ev of events) {
+    if (typeof ev.sessionId !== "string") continue;
+    const list = bySession.get(ev.sessionId) ?? [];
+    list.push(ev);
+    bySession.set(ev.sessionId, list);
+  }
+  const calls = [...bySession].map(([sid, evs]) =>
+    env.SESSIONS.get(env.SESSIONS.idFromName(sid)).track(sid, evs),
+  );
+  const results = await Promise.allSettled(calls);
+  for (const r of results) {
+    if (r.status === "rejected") console.error("session track failed:", String(r.reason));
+  }
+}
+
+export async function collect(request, env, ctx, s) {
+  const body = await readJson(request, s.maxBodyBytes);
+  const events = eventsOf(body);
+  if (events.length > s.maxEvents) {
+    throw new HttpError(413, "TOO_LARGE", `a batch holds at most ${s.maxEvents} events`);
+  }
+  const nowMs = Date.now();
+  const results = validateEvents(events, nowMs);
+
+  // Per-session budget, charged in events, all or nothing for the request.
+  const perSession = new Map();
+  for (const r of results) {
+    if (!r.ok) continue;
+    const sid = typeof r.event.sessionId === "string" ? r.event.sessionId : "";
+    perSession.set(sid, (perSession.get(sid) ?? 0) + 1);
+  }
+  const wait = sessionLimiter.take(
+    [...perSession].map(([sid, cost]) => ({ key: "s:" + sid, cost })),
+    { burst: s.rate.sessionBurst, perSecond: s.rate.sessionPerSecond, maxKeys: s.rate.maxKeys },
+    nowMs,
+  );
+  if (wait > 0) {
+    throw new HttpError(429, "RATE_LIMITED", "too many events for this session", {
+      "retry-after": String(wait),
+    });
+  }
+
+  const accepted = [];
+  const out = [];
+  for (let i = 0; i < results.length; i++) {
+    const r = results[i];
+    if (r.ok) {
+      const ev = await enrich(r.event, request, nowMs, s.userIdSalt);
+      accepted.push(ev);
+      out.push({ index: i, status: "accepted", id: ev.id ?? null });
+    } else {
+      const e = r.error ?? {};
+      out.push({
+        index: i,
+        status: "rejected",
+        error: { code: e.code ?? "INVALID_VALUE", path: e.path ?? "", message: e.message ?? "" },
+      });
+    }
+  }
+
+  if (accepted.length > 0) {
+    ctx.waitUntil(
+      forward(env, accepted).catch((err) => console.error("queue send failed:", String(err))),
+    );
+    if (s.trackInSession) await trackInSessions(env, accepted);
+  }
+  return json({ accepted: accepted.length, rejected: out.length - accepted.length, results: out });
+}

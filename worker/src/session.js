@@ -1,0 +1,131 @@
+// SessionDO: one Durable Object per shopper session, holding the core's
+// Personalizer for server-side decisions (edge rendering, /v1/decide).
+//
+// State lives in the core; this object only keeps it alive between requests:
+// it restores the Personalizer from the last snapshot in its (SQLite-backed)
+// storage when it starts, and saves a new snapshot after every change. The
+// same snapshot bytes travel to the browser (base64 in the page), so the page
+// continues the session the edge started, and back (a client snapshot can seed
+// a session object that has no state yet).
+
+import { DurableObject } from "cloudflare:workers";
+import { Personalizer } from "./core.js";
+import { loadAssets } from "./assets.js";
+
+const SNAPSHOT_KEY = "snapshot";
+
+function randomSeed() {
+  const a = new Uint32Array(1);
+  crypto.getRandomValues(a);
+  return a[0];
+}
+
+/** The `{ code, path, message }` of a core error; unknown throws stay opaque. */
+export function coreError(err) {
+  if (err && typeof err.code === "string") {
+    return { code: err.code, path: err.path ?? "", message: String(err.message ?? "") };
+  }
+  console.error("unexpected error from the core:", err && err.stack ? err.stack : String(err));
+  return { code: "INTERNAL", path: "", message: "internal error" };
+}
+
+export class SessionDO extends DurableObject {
+  constructor(ctx, env) {
+    super(ctx, env);
+    this.p = null;
+    this.sessionId = null;
+  }
+
+  /** A Personalizer with catalog, rules and model loaded, for `sessionId`. */
+  async #fresh(sessionId) {
+    const assets = await loadAssets(this.env);
+    const p = new Personalizer({ sessionId, seed: randomSeed() });
+    p.loadCatalog(assets.catalogText);
+    p.loadRules(assets.rulesText);
+    if (assets.model) p.loadModel(assets.model);
+    return p;
+  }
+
+  /** Restores `bytes` into `p`; false (and a fresh session) when they are unusable. */
+  #restoreInto(p, bytes, sessionId) {
+    try {
+      p.restore(bytes);
+    } catch (err) {
+      console.warn("session snapshot rejected:", err && err.code ? err.code : "unknown");
+      return false;
+    }
+    // A snapshot of another session must not become this one's state.
+    return p.state().sessionId === sessionId;
+  }
+
+  /** The live Personalizer, restored from storage on first use. */
+  async #personalizer(sessionId, clientSnapshot = null) {
+    if (this.p && this.sessionId === sessionId) return this.p;
+    const stored = await this.ctx.storage.get(SNAPSHOT_KEY);
+    let p = await this.#fresh(sessionId);
+    const bytes = stored ?? clientSnapshot;
+    if (bytes && !this.#restoreInto(p, bytes, sessionId)) {
+      p.free?.();
+      p = await this.#fresh(sessionId);
+    }
+    this.p = p;
+    this.sessionId = sessionId;
+    if (!stored && bytes) await this.#save();
+    return p;
+  }
+
+  async #save() {
+    await this.ctx.storage.put(SNAPSHOT_KEY, this.p.snapshot());
+  }
+
+  /**
+   * Tracks validated events in order. Returns `{ tracked, rejected }`; one
+   * bad event does not stop the rest (the core says why it refused it).
+   */
+  async track(sessionId, events) {
+    const p = await this.#personalizer(sessionId);
+    let tracked = 0;
+    const rejected = [];
+    events.forEach((ev, index) => {
+      try {
+        p.track(ev);
+        tracked += 1;
+      } catch (err) {
+        rejected.push({ index, code: err && err.code ? err.code : "INTERNAL" });
+      }
+    });
+    if (tracked > 0) await this.#save();
+    return { tracked, rejected };
+  }
+
+  /**
+   * Decides one slot. `opts.snapshot` (bytes) seeds a session object that has
+   * no state yet; `opts.withSnapshot` returns the snapshot for hydration.
+   */
+  async decide(sessionId, request, opts = {}) {
+    const p = await this.#personalizer(sessionId, opts.snapshot ?? null);
+    let decision;
+    try {
+      decision = p.decide(request);
+    } catch (err) {
+      // Core errors cross the RPC boundary as data: custom Error fields do not.
+      return { error: coreError(err) };
+    }
+    await this.#save();
+    const out = { decision };
+    if (opts.withSnapshot) out.snapshot = p.snapshot();
+    return out;
+  }
+
+  /** The session's snapshot bytes (after restoring it if needed). */
+  async snapshot(sessionId) {
+    const p = await this.#personalizer(sessionId);
+    return p.snapshot();
+  }
+
+  /** The session's state as the core reports it (for tests and debugging). */
+  async state(sessionId) {
+    const p = await this.#personalizer(sessionId);
+    return p.state();
+  }
+}

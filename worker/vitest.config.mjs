@@ -1,0 +1,24 @@
+// Worker tests run inside workerd (@cloudflare/vitest-pool-workers), against
+// the top-level wrangler.toml and the real wasm core from dist/web (`make build`).
+// Secrets and test-sized limits are bindings here, never in wrangler.toml.
+import { defineConfig } from "vitest/config";
+import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
+import { prepareCore } from "./scripts/prepare-core.mjs";
+import { TEST_BINDINGS } from "./test/bindings.js";
+
+if (!process.env.EP_SKIP_PREPARE_CORE) prepareCore();
+
+
+export default defineConfig({
+  plugins: [
+    cloudflareTest({
+      main: "./src/index.js",
+      wrangler: { configPath: "../wrangler.toml" },
+      miniflare: { bindings: TEST_BINDINGS },
+    }),
+  ],
+  test: {
+    include: ["test/**/*.test.js"],
+    testTimeout: 30000,
+  },
+});
