@@ -24,6 +24,10 @@ use super::ops::{
 use super::path::{lookup_split, VarPath};
 use super::Scope;
 use crate::error::{Error, ErrorCode, Result};
+
+/// Internal results box the error: it keeps every `Result` the size of a
+/// `Cow<Value>`, which the recursion moves at every node.
+type R<T> = std::result::Result<T, Box<Error>>;
 use crate::json::{Map, Value};
 use crate::limits::{MAX_EVAL_ARRAY, MAX_EVAL_STEPS, MAX_JSON_DEPTH};
 
@@ -49,14 +53,14 @@ impl Condition {
     /// accumulator deeper than [`MAX_JSON_DEPTH`].
     pub fn eval(&self, scope: &dyn Scope) -> Result<Value> {
         let mut cx = Cx { steps: 0, root: scope };
-        eval(&self.root, &mut cx, scope).map(Cow::into_owned)
+        eval(&self.root, &mut cx, scope).map(Cow::into_owned).map_err(|e| *e)
     }
 
     /// Evaluates the condition and applies JsonLogic truthiness, without
     /// copying the result.
     pub fn matches(&self, scope: &dyn Scope) -> Result<bool> {
         let mut cx = Cx { steps: 0, root: scope };
-        eval(&self.root, &mut cx, scope).map(|v| truthy(&v))
+        eval(&self.root, &mut cx, scope).map(|v| truthy(&v)).map_err(|e| *e)
     }
 }
 
@@ -69,15 +73,12 @@ struct Cx<'s> {
 }
 
 impl Cx<'_> {
-    fn charge(&mut self, n: usize) -> Result<()> {
+    #[inline]
+    fn charge(&mut self, n: usize) -> R<()> {
         let n = u32::try_from(n).unwrap_or(u32::MAX);
         self.steps = self.steps.saturating_add(n);
         if self.steps > MAX_EVAL_STEPS {
-            Err(Error::new(
-                ErrorCode::StepLimit,
-                "",
-                format!("condition stopped after {MAX_EVAL_STEPS} evaluation steps"),
-            ))
+            Err(step_limit())
         } else {
             Ok(())
         }
@@ -85,7 +86,7 @@ impl Cx<'_> {
 
     /// Charges for copying `v` (its top-level length; deeper parts were
     /// charged when they were built, or come from bounded input).
-    fn charge_copy(&mut self, v: &Value) -> Result<()> {
+    fn charge_copy(&mut self, v: &Value) -> R<()> {
         match v {
             Value::Array(a) => self.charge(a.len()),
             Value::Object(m) => self.charge(m.len()),
@@ -97,16 +98,21 @@ impl Cx<'_> {
 
 static NULL: Value = Value::Null;
 
-fn too_large(what: &str) -> Error {
-    Error::new(ErrorCode::TooLarge, "", format!("{what} would build an array of more than {MAX_EVAL_ARRAY} items"))
+#[cold]
+fn step_limit() -> Box<Error> {
+    Box::new(Error::new(ErrorCode::StepLimit, "", format!("condition stopped after {MAX_EVAL_STEPS} evaluation steps")))
 }
 
-fn owned<'r>(v: Value) -> Result<Cow<'r, Value>> {
+fn too_large(what: &str) -> Box<Error> {
+    Box::new(Error::new(ErrorCode::TooLarge, "", format!("{what} would build an array of more than {MAX_EVAL_ARRAY} items")))
+}
+
+fn owned<'r>(v: Value) -> R<Cow<'r, Value>> {
     Ok(Cow::Owned(v))
 }
 
 /// Makes an evaluated value owned, charging for the copy.
-fn take(cx: &mut Cx<'_>, v: Cow<'_, Value>) -> Result<Value> {
+fn take(cx: &mut Cx<'_>, v: Cow<'_, Value>) -> R<Value> {
     match v {
         Cow::Owned(v) => Ok(v),
         Cow::Borrowed(b) => {
@@ -116,14 +122,14 @@ fn take(cx: &mut Cx<'_>, v: Cow<'_, Value>) -> Result<Value> {
     }
 }
 
-fn arg<'r>(args: &'r [Node], i: usize, cx: &mut Cx<'_>, scope: &'r dyn Scope) -> Result<Cow<'r, Value>> {
+fn arg<'r>(args: &'r [Node], i: usize, cx: &mut Cx<'_>, scope: &'r dyn Scope) -> R<Cow<'r, Value>> {
     match args.get(i) {
         Some(n) => eval(n, cx, scope),
         None => Ok(Cow::Borrowed(&NULL)),
     }
 }
 
-fn eval<'r>(node: &'r Node, cx: &mut Cx<'_>, scope: &'r dyn Scope) -> Result<Cow<'r, Value>> {
+fn eval<'r>(node: &'r Node, cx: &mut Cx<'_>, scope: &'r dyn Scope) -> R<Cow<'r, Value>> {
     cx.charge(1)?;
     match node {
         Node::Const(v) => Ok(Cow::Borrowed(v)),
@@ -160,7 +166,7 @@ fn eval<'r>(node: &'r Node, cx: &mut Cx<'_>, scope: &'r dyn Scope) -> Result<Cow
     }
 }
 
-fn eval_op<'r>(op: Op, args: &'r [Node], cx: &mut Cx<'_>, scope: &'r dyn Scope) -> Result<Cow<'r, Value>> {
+fn eval_op<'r>(op: Op, args: &'r [Node], cx: &mut Cx<'_>, scope: &'r dyn Scope) -> R<Cow<'r, Value>> {
     let bool_ = |b: bool| owned(Value::Bool(b));
     let num = |n: f64| owned(Value::Number(n));
     match op {
@@ -429,7 +435,7 @@ fn eval_op<'r>(op: Op, args: &'r [Node], cx: &mut Cx<'_>, scope: &'r dyn Scope) 
                 }
                 let next = take(cx, r)?;
                 acc = next;
-                check_depth(&acc, cx).map_err(|e| Error { message: format!("{} (reduce, element {i})", e.message), ..e })?;
+                check_depth(&acc, cx).map_err(|e| Box::new(Error { message: format!("{} (reduce, element {i})", e.message), ..*e }))?;
             }
             owned(acc)
         }
@@ -444,7 +450,7 @@ fn eval_op<'r>(op: Op, args: &'r [Node], cx: &mut Cx<'_>, scope: &'r dyn Scope) 
 }
 
 /// What `map`/`filter`/`all`/`none`/`some` give for a non-array or empty input.
-fn bool_or_empty<'r>(op: Op) -> Result<Cow<'r, Value>> {
+fn bool_or_empty<'r>(op: Op) -> R<Cow<'r, Value>> {
     owned(match op {
         Op::Map | Op::Filter => Value::Array(Vec::new()),
         Op::None => Value::Bool(true),
@@ -452,7 +458,7 @@ fn bool_or_empty<'r>(op: Op) -> Result<Cow<'r, Value>> {
     })
 }
 
-fn extend_bounded(have: usize, more: usize, cx: &mut Cx<'_>) -> Result<()> {
+fn extend_bounded(have: usize, more: usize, cx: &mut Cx<'_>) -> R<()> {
     if have.saturating_add(more) > MAX_EVAL_ARRAY {
         return Err(too_large("merge"));
     }
@@ -462,7 +468,7 @@ fn extend_bounded(have: usize, more: usize, cx: &mut Cx<'_>) -> Result<()> {
 /// `missing`'s test for one key: absent, `null` or `""` counts as missing.
 /// The key is looked up as json-logic-js does, as `{"var": key}`: so an array
 /// key is `[path, default]`.
-fn missing_key(key: &Value, missing: &mut Vec<Value>, cx: &mut Cx<'_>, scope: &dyn Scope) -> Result<()> {
+fn missing_key(key: &Value, missing: &mut Vec<Value>, cx: &mut Cx<'_>, scope: &dyn Scope) -> R<()> {
     cx.charge(1)?;
     let (path, default) = match key {
         Value::Array(parts) => (parts.first().unwrap_or(&NULL), parts.get(1)),
@@ -489,7 +495,7 @@ fn missing_key(key: &Value, missing: &mut Vec<Value>, cx: &mut Cx<'_>, scope: &d
 }
 
 /// Fails when `v` nests deeper than [`MAX_JSON_DEPTH`], charging for the walk.
-fn check_depth(v: &Value, cx: &mut Cx<'_>) -> Result<()> {
+fn check_depth(v: &Value, cx: &mut Cx<'_>) -> R<()> {
     fn walk(v: &Value, depth: usize, seen: &mut usize) -> bool {
         let children: &mut dyn Iterator<Item = &Value> = match v {
             Value::Array(a) => &mut a.iter(),
@@ -513,7 +519,7 @@ fn check_depth(v: &Value, cx: &mut Cx<'_>) -> Result<()> {
     if ok {
         Ok(())
     } else {
-        Err(Error::new(ErrorCode::TooDeep, "", format!("value nested deeper than {MAX_JSON_DEPTH} levels")))
+        Err(Box::new(Error::new(ErrorCode::TooDeep, "", format!("value nested deeper than {MAX_JSON_DEPTH} levels"))))
     }
 }
 

@@ -59,7 +59,18 @@ impl VarPath {
     /// Walks `root` along the path minus its first `skip` segments
     /// (for scopes that resolve the first segment themselves).
     pub fn lookup_from<'v>(&self, root: &'v Value, skip: usize) -> Option<Cow<'v, Value>> {
-        walk(root, self.segments.iter().skip(skip).map(|s| (&*s.key, s.index)))
+        let segs = self.segments.get(skip..).unwrap_or(&[]);
+        // Fast path: plain borrowing through objects and array indices.
+        let mut cur = root;
+        for (i, seg) in segs.iter().enumerate() {
+            cur = match (cur, seg.index) {
+                (Value::Object(m), _) => m.get(&seg.key)?,
+                (Value::Array(items), Some(ix)) => items.get(ix)?,
+                // `length`, string indexing, dead ends: the general walk.
+                _ => return walk(cur, segs.get(i..).unwrap_or(&[]).iter().map(|s| (&*s.key, s.index))),
+            };
+        }
+        Some(Cow::Borrowed(cur))
     }
 }
 
