@@ -25,8 +25,9 @@ pub mod model;
 pub mod rules;
 pub mod session;
 
+/// The JS facade (wasm builds only). Public so wasm tests can drive it as JS does.
 #[cfg(target_arch = "wasm32")]
-mod wasm;
+pub mod wasm;
 
 pub use error::{Error, ErrorCode, Result};
 pub use json::Value;

@@ -6,8 +6,10 @@
 
 /// Largest JSON text the engine parses (rules, catalog, events, configs).
 pub const MAX_JSON_BYTES: usize = 8 * 1024 * 1024;
-/// Deepest JSON nesting accepted by the parser.
-pub const MAX_JSON_DEPTH: usize = 64;
+/// Deepest JSON nesting accepted by the parser. JsonLogic spends two JSON
+/// levels per operator (`{"op": [...]}`), so this leaves room for conditions
+/// at `MAX_RULE_DEPTH` inside a rules file.
+pub const MAX_JSON_DEPTH: usize = 2 * MAX_RULE_DEPTH + 16;
 
 /// Longest id (event, session, user, item, decision).
 pub const MAX_ID_LEN: usize = 128;
@@ -17,6 +19,8 @@ pub const MAX_TEXT_LEN: usize = 512;
 pub const MAX_EVENT_PROPERTIES: usize = 32;
 /// Most items listed in one impression event.
 pub const MAX_IMPRESSION_ITEMS: usize = 50;
+/// Most events in one collected batch (the Worker's `/v1/collect`).
+pub const MAX_BATCH_EVENTS: usize = 500;
 /// How far into the future an event timestamp may lie (clock skew allowance).
 pub const MAX_FUTURE_SKEW_MS: f64 = 5.0 * 60.0 * 1000.0;
 /// Earliest timestamp accepted: 2000-01-01T00:00:00Z.

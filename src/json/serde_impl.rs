@@ -225,7 +225,7 @@ mod tests {
         let nest = |n: usize| (0..n).fold(T::I64(1), |inner, _| T::Seq(vec![inner]));
         assert!(from(nest(MAX_JSON_DEPTH)).is_ok());
         let err = from(nest(MAX_JSON_DEPTH + 1)).err().map(|e| e.to_string()).unwrap_or_default();
-        assert!(err.contains("nesting deeper than 64"), "{err}");
+        assert!(err.contains(&format!("nesting deeper than {MAX_JSON_DEPTH}")), "{err}");
         let deep_map = (0..MAX_JSON_DEPTH + 1).fold(T::Unit, |inner, _| T::Map(vec![("k".into(), inner)]));
         assert!(from(deep_map).is_err());
     }

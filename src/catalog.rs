@@ -1,0 +1,378 @@
+//! The product catalog: items, their relations, and the best-seller list.
+//!
+//! Loaded from JSON:
+//! ```json
+//! { "version": "2026-11-26",
+//!   "items": [ { "id": "sku-1", "category": "shoes", "brand": "acme", "price": 59.9,
+//!                "inStock": true, "tags": ["running"], "popularity": 0.8,
+//!                "related": [{"id": "sku-2", "weight": 0.9}], "accessories": ["sku-9"],
+//!                "similar": [] } ],
+//!   "bestsellers": ["sku-1", "sku-7"] }
+//! ```
+//! Ids become dense indices at load time, so every lookup after that is O(1).
+//! Relations to unknown items are dropped and counted, not fatal: catalogs are
+//! exported from other systems and are rarely perfectly consistent.
+
+use std::collections::HashMap;
+
+use crate::error::{Error, ErrorCode, Result};
+use crate::json::{Map, Value};
+use crate::limits::{
+    MAX_BESTSELLERS, MAX_CATALOG_ITEMS, MAX_ID_LEN, MAX_RELATIONS_PER_ITEM, MAX_TAGS_PER_ITEM, MAX_TEXT_LEN,
+};
+
+/// The kinds of relation between items.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RelationKind {
+    Related,
+    Accessories,
+    Similar,
+}
+
+impl RelationKind {
+    pub const ALL: [RelationKind; 3] = [RelationKind::Related, RelationKind::Accessories, RelationKind::Similar];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RelationKind::Related => "related",
+            RelationKind::Accessories => "accessories",
+            RelationKind::Similar => "similar",
+        }
+    }
+    pub fn parse(s: &str) -> Option<RelationKind> {
+        RelationKind::ALL.iter().copied().find(|k| k.as_str() == s)
+    }
+}
+
+/// One catalog item.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Item {
+    pub id: String,
+    pub category: Option<String>,
+    pub brand: Option<String>,
+    pub price: Option<f64>,
+    pub in_stock: bool,
+    pub tags: Vec<String>,
+    /// 0..1, from the best-seller rank or the item's own `popularity`.
+    pub popularity: f64,
+    /// (item index, weight 0..1) per relation kind, strongest first.
+    pub relations: [Vec<(u32, f32)>; 3],
+    /// The item as rules see it under `item` (built once, borrowed per evaluation).
+    pub value: Value,
+}
+
+impl Item {
+    pub fn relations(&self, kind: RelationKind) -> &[(u32, f32)] {
+        match kind {
+            RelationKind::Related => &self.relations[0],
+            RelationKind::Accessories => &self.relations[1],
+            RelationKind::Similar => &self.relations[2],
+        }
+    }
+}
+
+/// What a load reports back.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LoadInfo {
+    pub items: usize,
+    pub dangling_relations: usize,
+    pub version: String,
+}
+
+/// The catalog, indexed.
+#[derive(Clone, Debug, Default)]
+pub struct Catalog {
+    pub version: String,
+    items: Vec<Item>,
+    index: HashMap<String, u32>,
+    /// Item indices per category / brand, most popular first.
+    by_category: HashMap<String, Vec<u32>>,
+    by_brand: HashMap<String, Vec<u32>>,
+    bestsellers: Vec<u32>,
+}
+
+impl Catalog {
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+    pub fn index_of(&self, id: &str) -> Option<u32> {
+        self.index.get(id).copied()
+    }
+    pub fn item(&self, idx: u32) -> Option<&Item> {
+        self.items.get(idx as usize)
+    }
+    pub fn get(&self, id: &str) -> Option<&Item> {
+        self.index_of(id).and_then(|i| self.item(i))
+    }
+    pub fn in_category(&self, category: &str) -> &[u32] {
+        self.by_category.get(category).map(Vec::as_slice).unwrap_or(&[])
+    }
+    pub fn of_brand(&self, brand: &str) -> &[u32] {
+        self.by_brand.get(brand).map(Vec::as_slice).unwrap_or(&[])
+    }
+    pub fn bestsellers(&self) -> &[u32] {
+        &self.bestsellers
+    }
+
+    /// Builds a catalog from its JSON form. A malformed catalog is rejected
+    /// whole, with the path of the first problem.
+    pub fn from_value(v: &Value) -> Result<(Catalog, LoadInfo)> {
+        let obj = v.as_object().ok_or_else(|| wrong("", "an object", v))?;
+        let version = match obj.get("version") {
+            None | Some(Value::Null) => String::new(),
+            Some(Value::String(s)) if s.len() <= MAX_ID_LEN => s.clone(),
+            Some(Value::Number(n)) => crate::json::to_json_string(&Value::Number(*n)),
+            Some(other) => return Err(wrong("version", "a short string", other)),
+        };
+        let list = obj
+            .get("items")
+            .ok_or_else(|| Error::new(ErrorCode::MissingField, "items", "\"items\" is required"))?;
+        let list = list.as_array().ok_or_else(|| wrong("items", "an array", list))?;
+        if list.len() > MAX_CATALOG_ITEMS {
+            return Err(Error::new(
+                ErrorCode::TooLarge,
+                "items",
+                format!("{} items, at most {MAX_CATALOG_ITEMS}", list.len()),
+            ));
+        }
+        // Pass 1: ids and plain fields, so relations can refer forward.
+        let mut cat = Catalog { version: version.clone(), ..Catalog::default() };
+        cat.items.reserve(list.len());
+        cat.index.reserve(list.len());
+        for (i, raw) in list.iter().enumerate() {
+            let path = format!("items[{i}]");
+            let item = parse_item(raw).map_err(|e| e.at(&path))?;
+            if cat.index.insert(item.id.clone(), i as u32).is_some() {
+                return Err(Error::new(ErrorCode::InvalidValue, format!("{path}.id"), format!("duplicate item id \"{}\"", item.id)));
+            }
+            cat.items.push(item);
+        }
+        // Pass 2: relations, now that every id has an index.
+        let mut dangling = 0usize;
+        for (i, raw) in list.iter().enumerate() {
+            let Some(robj) = raw.as_object() else { continue };
+            for (k, kind) in RelationKind::ALL.iter().enumerate() {
+                let Some(rel) = robj.get(kind.as_str()) else { continue };
+                let path = format!("items[{i}].{}", kind.as_str());
+                let parsed = parse_relations(rel, &cat.index, &mut dangling).map_err(|e| e.at(&path))?;
+                if let Some(slot) = cat.items.get_mut(i).and_then(|it| it.relations.get_mut(k)) {
+                    *slot = parsed;
+                }
+            }
+        }
+        // Best-sellers: explicit list, else by the items' own popularity.
+        match obj.get("bestsellers") {
+            None | Some(Value::Null) => {}
+            Some(b) => {
+                let arr = b.as_array().ok_or_else(|| wrong("bestsellers", "an array of item ids", b))?;
+                for (i, id) in arr.iter().take(MAX_BESTSELLERS).enumerate() {
+                    let id = id.as_str().ok_or_else(|| wrong(&format!("bestsellers[{i}]"), "an item id", id))?;
+                    match cat.index.get(id) {
+                        Some(&idx) if !cat.bestsellers.contains(&idx) => cat.bestsellers.push(idx),
+                        Some(_) => {}
+                        None => dangling += 1,
+                    }
+                }
+                let n = cat.bestsellers.len().max(1) as f64;
+                for (rank, &idx) in cat.bestsellers.iter().enumerate() {
+                    if let Some(it) = cat.items.get_mut(idx as usize) {
+                        it.popularity = it.popularity.max(1.0 - rank as f64 / n);
+                    }
+                }
+            }
+        }
+        if cat.bestsellers.is_empty() {
+            let mut by_pop: Vec<u32> = (0..cat.items.len() as u32).collect();
+            by_pop.sort_by(|&a, &b| cat.popularity(b).total_cmp(&cat.popularity(a)).then(a.cmp(&b)));
+            by_pop.truncate(MAX_BESTSELLERS.min(100));
+            cat.bestsellers = by_pop;
+        }
+        // Per-category and per-brand lists, most popular first.
+        for (i, it) in cat.items.iter().enumerate() {
+            if let Some(c) = &it.category {
+                cat.by_category.entry(c.clone()).or_default().push(i as u32);
+            }
+            if let Some(b) = &it.brand {
+                cat.by_brand.entry(b.clone()).or_default().push(i as u32);
+            }
+        }
+        let items = &cat.items;
+        let pop = |i: u32| items.get(i as usize).map(|it| it.popularity).unwrap_or(0.0);
+        for list in cat.by_category.values_mut().chain(cat.by_brand.values_mut()) {
+            list.sort_by(|&a, &b| pop(b).total_cmp(&pop(a)).then(a.cmp(&b)));
+        }
+        let info = LoadInfo { items: cat.items.len(), dangling_relations: dangling, version };
+        Ok((cat, info))
+    }
+
+    fn popularity(&self, idx: u32) -> f64 {
+        self.item(idx).map(|it| it.popularity).unwrap_or(0.0)
+    }
+}
+
+fn wrong(path: &str, expected: &str, got: &Value) -> Error {
+    Error::new(ErrorCode::WrongType, path, format!("expected {expected}, got {}", got.type_name()))
+}
+
+fn opt_string(obj: &Map, key: &str, max: usize) -> Result<Option<String>> {
+    match obj.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) if s.len() <= max => Ok(Some(s.clone())),
+        Some(Value::String(_)) => Err(Error::new(ErrorCode::TooLarge, key, format!("too long: at most {max} bytes"))),
+        Some(other) => Err(wrong(key, "a string", other)),
+    }
+}
+
+fn parse_item(v: &Value) -> Result<Item> {
+    let obj = v.as_object().ok_or_else(|| wrong("", "an object", v))?;
+    let id = match obj.get("id") {
+        Some(Value::String(s)) if !s.is_empty() && s.len() <= MAX_ID_LEN => s.clone(),
+        Some(Value::String(_)) => return Err(Error::new(ErrorCode::InvalidValue, "id", format!("must be 1 to {MAX_ID_LEN} bytes"))),
+        Some(other) => return Err(wrong("id", "a string", other)),
+        None => return Err(Error::new(ErrorCode::MissingField, "id", "\"id\" is required")),
+    };
+    let category = opt_string(obj, "category", MAX_ID_LEN)?;
+    let brand = opt_string(obj, "brand", MAX_ID_LEN)?;
+    let price = match obj.get("price") {
+        None | Some(Value::Null) => None,
+        Some(Value::Number(n)) if n.is_finite() && *n >= 0.0 => Some(*n),
+        Some(Value::Number(_)) => return Err(Error::new(ErrorCode::InvalidValue, "price", "must be a finite number ≥ 0")),
+        Some(other) => return Err(wrong("price", "a number", other)),
+    };
+    let in_stock = match obj.get("inStock") {
+        None | Some(Value::Null) => true,
+        Some(Value::Bool(b)) => *b,
+        Some(other) => return Err(wrong("inStock", "a boolean", other)),
+    };
+    let popularity = match obj.get("popularity") {
+        None | Some(Value::Null) => 0.0,
+        Some(Value::Number(n)) if (0.0..=1.0).contains(n) => *n,
+        Some(Value::Number(_)) => return Err(Error::new(ErrorCode::InvalidValue, "popularity", "must be between 0 and 1")),
+        Some(other) => return Err(wrong("popularity", "a number", other)),
+    };
+    let tags = match obj.get("tags") {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::Array(a)) if a.len() <= MAX_TAGS_PER_ITEM => a
+            .iter()
+            .enumerate()
+            .map(|(i, t)| match t {
+                Value::String(s) if s.len() <= MAX_TEXT_LEN => Ok(s.clone()),
+                other => Err(wrong(&format!("tags[{i}]"), "a short string", other)),
+            })
+            .collect::<Result<Vec<_>>>()?,
+        Some(Value::Array(_)) => return Err(Error::new(ErrorCode::TooLarge, "tags", format!("at most {MAX_TAGS_PER_ITEM} tags"))),
+        Some(other) => return Err(wrong("tags", "an array of strings", other)),
+    };
+    let mut value = Map::with_capacity(6);
+    value.insert("id", Value::from(id.as_str()));
+    if let Some(c) = &category {
+        value.insert("category", Value::from(c.as_str()));
+    }
+    if let Some(b) = &brand {
+        value.insert("brand", Value::from(b.as_str()));
+    }
+    if let Some(p) = price {
+        value.insert("price", Value::Number(p));
+    }
+    value.insert("inStock", Value::Bool(in_stock));
+    value.insert("tags", Value::Array(tags.iter().map(|t| Value::from(t.as_str())).collect()));
+    value.insert("popularity", Value::Number(popularity));
+    Ok(Item {
+        id,
+        category,
+        brand,
+        price,
+        in_stock,
+        tags,
+        popularity,
+        relations: Default::default(),
+        value: Value::Object(value),
+    })
+}
+
+/// `["sku-2", ...]` or `[{"id": "sku-2", "weight": 0.9}, ...]`; weight defaults to 1.
+fn parse_relations(v: &Value, index: &HashMap<String, u32>, dangling: &mut usize) -> Result<Vec<(u32, f32)>> {
+    let arr = v.as_array().ok_or_else(|| wrong("", "an array", v))?;
+    if arr.len() > MAX_RELATIONS_PER_ITEM {
+        return Err(Error::new(ErrorCode::TooLarge, "", format!("at most {MAX_RELATIONS_PER_ITEM} relations")));
+    }
+    let mut out: Vec<(u32, f32)> = Vec::with_capacity(arr.len());
+    for (i, r) in arr.iter().enumerate() {
+        let (id, weight) = match r {
+            Value::String(s) => (s.as_str(), 1.0),
+            Value::Object(o) => {
+                let id = o.get("id").and_then(Value::as_str).ok_or_else(|| {
+                    Error::new(ErrorCode::MissingField, format!("[{i}].id"), "relation needs an item id")
+                })?;
+                let w = match o.get("weight") {
+                    None | Some(Value::Null) => 1.0,
+                    Some(Value::Number(n)) if n.is_finite() && *n >= 0.0 => n.min(1.0),
+                    Some(other) => return Err(wrong(&format!("[{i}].weight"), "a number from 0 to 1", other)),
+                };
+                (id, w)
+            }
+            other => return Err(wrong(&format!("[{i}]"), "an item id or {id, weight}", other)),
+        };
+        match index.get(id) {
+            Some(&idx) if !out.iter().any(|(j, _)| *j == idx) => out.push((idx, weight as f32)),
+            Some(_) => {}
+            None => *dangling += 1,
+        }
+    }
+    out.sort_by(|a, b| b.1.total_cmp(&a.1));
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::json::parse;
+
+    fn load(text: &str) -> Result<(Catalog, LoadInfo)> {
+        Catalog::from_value(&parse(text).expect("json"))
+    }
+
+    #[test]
+    fn loads_items_relations_and_bestsellers() {
+        let (c, info) = load(
+            r#"{"version":"v1","items":[
+                {"id":"a","category":"shoes","brand":"acme","price":10,"related":[{"id":"b","weight":0.5},"c"],"accessories":["c","ghost"]},
+                {"id":"b","category":"shoes","inStock":false},
+                {"id":"c","category":"socks","tags":["cotton"]}],
+               "bestsellers":["c","a"]}"#,
+        )
+        .expect("valid");
+        assert_eq!(info, LoadInfo { items: 3, dangling_relations: 1, version: "v1".into() });
+        let a = c.get("a").expect("a");
+        assert_eq!(a.relations(RelationKind::Related), &[(2, 1.0), (1, 0.5)]);
+        assert_eq!(c.bestsellers(), &[2, 0]);
+        assert_eq!(c.in_category("shoes"), &[0, 1]);
+        assert!(!c.get("b").expect("b").in_stock);
+        assert_eq!(c.get("c").expect("c").popularity, 1.0);
+    }
+
+    #[test]
+    fn malformed_catalogs_are_rejected_with_a_path() {
+        let cases: &[(&str, ErrorCode, &str)] = &[
+            (r#"[]"#, ErrorCode::WrongType, ""),
+            (r#"{}"#, ErrorCode::MissingField, "items"),
+            (r#"{"items":[{"id":"a"},{"id":"a"}]}"#, ErrorCode::InvalidValue, "items[1].id"),
+            (r#"{"items":[{"id":"a","price":"cheap"}]}"#, ErrorCode::WrongType, "items[0].price"),
+            (r#"{"items":[{"id":"a","related":[{"weight":1}]}]}"#, ErrorCode::MissingField, "items[0].related[0].id"),
+            (r#"{"items":[{"id":"a","popularity":7}]}"#, ErrorCode::InvalidValue, "items[0].popularity"),
+            (r#"{"items":[{"id":"a"}],"bestsellers":[1]}"#, ErrorCode::WrongType, "bestsellers[0]"),
+        ];
+        for (text, code, path) in cases {
+            let err = load(text).expect_err(text);
+            assert_eq!((err.code, err.path.as_str()), (*code, *path), "{text}: {err}");
+        }
+    }
+
+    #[test]
+    fn bestsellers_default_to_popularity_order() {
+        let (c, _) = load(r#"{"items":[{"id":"a","popularity":0.1},{"id":"b","popularity":0.9}]}"#).expect("valid");
+        assert_eq!(c.bestsellers(), &[1, 0]);
+    }
+}

@@ -1,0 +1,548 @@
+//! Decisions: which k items a slot shows, and why.
+//!
+//! The steps, in order:
+//! 1. candidates: items related to recent interactions (and to the item on
+//!    the page), popular items of the top affinity categories and brands, the
+//!    learned model's picks, and best-sellers;
+//! 2. rules: session-level parts once, item-level parts per candidate;
+//!    include/pin rules add candidates, boost/bury scale, exclude removes;
+//! 3. scoring through a [`Scorer`] over [`Features`];
+//! 4. a per-category diversity cap, de-duplication, exclusion of items in the
+//!    cart or already bought;
+//! 5. fallback to the best-seller list when fewer than k qualify.
+//!
+//! Every item carries its reasons (`related:sku-17`, `rule:accessories-after-view`,
+//! `fallback:bestsellers`) so a merchant can see why it is there.
+
+mod scope;
+pub mod scorer;
+
+use std::collections::HashMap;
+
+pub use scope::DecisionScope;
+pub use scorer::{Features, LinearScorer, Scorer};
+
+use crate::catalog::{Catalog, RelationKind};
+use crate::error::{Error, ErrorCode, Result};
+use crate::json::{Map, Value};
+use crate::limits::{MAX_DECISION_K, MAX_ID_LEN};
+use crate::rules::{Action, Placement, RuleSet};
+use crate::session::{decay, Session};
+
+/// Recent interactions whose relations seed candidates.
+const RECENT_SEEDS: usize = 5;
+/// Top categories / brands by affinity that seed candidates, and how many items each.
+const TOP_CATEGORIES: usize = 3;
+const PER_CATEGORY: usize = 12;
+const TOP_BRANDS: usize = 2;
+const PER_BRAND: usize = 6;
+/// Candidates asked from the learned model.
+const MODEL_CANDIDATES: usize = 50;
+
+/// A request for one slot.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DecideRequest {
+    pub slot: String,
+    pub k: usize,
+    /// Free-form request context rules can read (`context.page`, `context.device`...).
+    pub context: Value,
+    /// The item on the page, if any: its relations seed candidates and it is never recommended.
+    pub item: Option<String>,
+    /// Items never to show.
+    pub exclude: Vec<String>,
+    pub exclude_cart: bool,
+    pub exclude_purchased: bool,
+}
+
+impl DecideRequest {
+    pub fn from_value(v: &Value) -> Result<DecideRequest> {
+        let o = v.as_object().ok_or_else(|| wrong("", "an object", v))?;
+        for key in o.keys() {
+            if !matches!(key, "slot" | "k" | "context" | "item" | "exclude" | "excludeCart" | "excludePurchased") {
+                return Err(Error::new(ErrorCode::InvalidValue, key, "unknown request field"));
+            }
+        }
+        let slot = match o.get("slot") {
+            None | Some(Value::Null) => "default".to_string(),
+            Some(Value::String(s)) if !s.is_empty() && s.len() <= MAX_ID_LEN => s.clone(),
+            Some(other) => return Err(wrong("slot", "a slot name", other)),
+        };
+        let k = match o.get("k") {
+            None | Some(Value::Null) => 10,
+            Some(Value::Number(n)) if n.fract() == 0.0 && (1.0..=MAX_DECISION_K as f64).contains(n) => *n as usize,
+            Some(Value::Number(_)) => {
+                return Err(Error::new(ErrorCode::InvalidValue, "k", format!("must be a whole number from 1 to {MAX_DECISION_K}")))
+            }
+            Some(other) => return Err(wrong("k", "a number", other)),
+        };
+        let context = match o.get("context") {
+            None | Some(Value::Null) => Value::Object(Map::new()),
+            Some(c @ Value::Object(_)) => c.clone(),
+            Some(other) => return Err(wrong("context", "an object", other)),
+        };
+        let item = match o.get("item") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(s)) if s.len() <= MAX_ID_LEN => Some(s.clone()),
+            Some(other) => return Err(wrong("item", "an item id", other)),
+        };
+        let exclude = match o.get("exclude") {
+            None | Some(Value::Null) => Vec::new(),
+            Some(Value::Array(a)) if a.len() <= 1000 => a
+                .iter()
+                .enumerate()
+                .map(|(i, x)| x.as_str().map(str::to_string).ok_or_else(|| wrong(&format!("exclude[{i}]"), "an item id", x)))
+                .collect::<Result<_>>()?,
+            Some(Value::Array(_)) => return Err(Error::new(ErrorCode::TooLarge, "exclude", "at most 1000 items")),
+            Some(other) => return Err(wrong("exclude", "an array of item ids", other)),
+        };
+        let flag = |key: &str| -> Result<bool> {
+            match o.get(key) {
+                None | Some(Value::Null) => Ok(true),
+                Some(Value::Bool(b)) => Ok(*b),
+                Some(other) => Err(wrong(key, "a boolean", other)),
+            }
+        };
+        Ok(DecideRequest {
+            slot,
+            k,
+            context,
+            item,
+            exclude,
+            exclude_cart: flag("excludeCart")?,
+            exclude_purchased: flag("excludePurchased")?,
+        })
+    }
+}
+
+fn wrong(path: &str, expected: &str, got: &Value) -> Error {
+    Error::new(ErrorCode::WrongType, path, format!("expected {expected}, got {}", got.type_name()))
+}
+
+/// One chosen item.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DecidedItem {
+    pub id: String,
+    pub score: f64,
+    pub reasons: Vec<String>,
+}
+
+/// A rule that could not be evaluated (e.g. it hit the step limit); the
+/// decision goes on without it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RuleFailure {
+    pub rule: String,
+    pub code: &'static str,
+    pub message: String,
+}
+
+/// The outcome of `decide`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Decision {
+    pub id: String,
+    pub slot: String,
+    pub items: Vec<DecidedItem>,
+    pub rules_fired: Vec<String>,
+    pub rule_failures: Vec<RuleFailure>,
+    pub fallback_used: bool,
+    pub group: &'static str,
+    pub model_version: Option<String>,
+}
+
+impl Decision {
+    pub fn to_value(&self) -> Value {
+        let mut m = Map::with_capacity(8);
+        m.insert("decisionId", Value::from(self.id.as_str()));
+        m.insert("slot", Value::from(self.slot.as_str()));
+        m.insert(
+            "items",
+            Value::Array(
+                self.items
+                    .iter()
+                    .map(|it| {
+                        let mut o = Map::with_capacity(3);
+                        o.insert("id", Value::from(it.id.as_str()));
+                        o.insert("score", Value::Number((it.score * 1e4).round() / 1e4));
+                        o.insert("reasons", Value::Array(it.reasons.iter().map(|r| Value::from(r.as_str())).collect()));
+                        Value::Object(o)
+                    })
+                    .collect(),
+            ),
+        );
+        m.insert("rulesFired", Value::Array(self.rules_fired.iter().map(|r| Value::from(r.as_str())).collect()));
+        if !self.rule_failures.is_empty() {
+            m.insert(
+                "ruleErrors",
+                Value::Array(
+                    self.rule_failures
+                        .iter()
+                        .map(|f| {
+                            let mut o = Map::with_capacity(3);
+                            o.insert("rule", Value::from(f.rule.as_str()));
+                            o.insert("code", Value::from(f.code));
+                            o.insert("message", Value::from(f.message.as_str()));
+                            Value::Object(o)
+                        })
+                        .collect(),
+                ),
+            );
+        }
+        m.insert("fallbackUsed", Value::Bool(self.fallback_used));
+        m.insert("group", Value::from(self.group));
+        m.insert("modelVersion", self.model_version.as_deref().map(Value::from).unwrap_or(Value::Null));
+        Value::Object(m)
+    }
+}
+
+/// Learned-model picks for this session: (catalog index, score 0..1).
+pub type ModelPicks = Vec<(u32, f64)>;
+
+/// Everything a decision reads.
+pub struct Inputs<'a> {
+    pub session: &'a Session,
+    pub catalog: &'a Catalog,
+    pub rules: &'a RuleSet,
+    pub scorer: &'a dyn Scorer,
+    pub model_picks: &'a ModelPicks,
+    pub model_version: Option<&'a str>,
+    pub now_ms: f64,
+    /// Most items of one category among the ranked items (None: ceil(0.6·k)).
+    pub diversity_cap: Option<usize>,
+    pub holdout: bool,
+}
+
+#[derive(Default)]
+struct Candidate {
+    idx: u32,
+    features: Features,
+    multiplier: f64,
+    reasons: Vec<String>,
+    /// Included ahead of the ranking: (order key).
+    first: Option<usize>,
+    pin: Option<usize>,
+    excluded: bool,
+    /// Came from the best-seller source only.
+    popular_only: bool,
+    score: f64,
+}
+
+struct Pool {
+    list: Vec<Candidate>,
+    at: HashMap<u32, usize>,
+}
+
+impl Pool {
+    fn entry(&mut self, idx: u32) -> &mut Candidate {
+        let pos = *self.at.entry(idx).or_insert_with(|| {
+            self.list.push(Candidate { idx, multiplier: 1.0, popular_only: true, ..Candidate::default() });
+            self.list.len() - 1
+        });
+        // `pos` was just inserted or looked up, so it is in range.
+        let len = self.list.len();
+        &mut self.list[pos.min(len - 1)]
+    }
+    fn add(&mut self, idx: u32, reason: impl FnOnce() -> String, personal: bool) -> &mut Candidate {
+        let c = self.entry(idx);
+        if c.reasons.len() < 4 {
+            let r = reason();
+            if !c.reasons.contains(&r) {
+                c.reasons.push(r);
+            }
+        }
+        if personal {
+            c.popular_only = false;
+        }
+        c
+    }
+}
+
+/// Runs the decision pipeline. `decision_id` comes from the engine's id
+/// generator so the core stays free of clocks and randomness of its own.
+pub fn decide(inp: &Inputs, req: &DecideRequest, decision_id: String) -> Decision {
+    let s = inp.session;
+    let cat = inp.catalog;
+    let now = inp.now_ms;
+    let k = req.k.clamp(1, MAX_DECISION_K);
+    let mut decision = Decision {
+        id: decision_id,
+        slot: req.slot.clone(),
+        items: Vec::with_capacity(k),
+        rules_fired: Vec::new(),
+        rule_failures: Vec::new(),
+        fallback_used: false,
+        group: if inp.holdout { "holdout" } else { "treatment" },
+        model_version: inp.model_version.map(str::to_string),
+    };
+    let blocked = |idx: u32| -> bool {
+        let Some(it) = cat.item(idx) else { return true };
+        !it.in_stock
+            || req.item.as_deref() == Some(it.id.as_str())
+            || req.exclude.iter().any(|x| *x == it.id)
+            || (req.exclude_cart && s.in_cart(&it.id))
+            || (req.exclude_purchased && s.purchased(&it.id))
+    };
+
+    if inp.holdout {
+        fill_from_bestsellers(cat, k, &blocked, &mut decision, "holdout:bestsellers");
+        decision.fallback_used = true;
+        return decision;
+    }
+
+    let mut pool = Pool { list: Vec::with_capacity(128), at: HashMap::with_capacity(128) };
+    let half_life = s.half_life_ms;
+
+    // 1. Candidates.
+    if let Some(src) = req.item.as_deref().and_then(|id| cat.get(id)) {
+        for kind in RelationKind::ALL {
+            for &(j, w) in src.relations(kind) {
+                let c = pool.add(j, || format!("{}:{}", kind.as_str(), src.id), true);
+                c.features.relation = c.features.relation.max(w as f64);
+            }
+        }
+    }
+    for (inter, age_ms) in s.recent_distinct(RECENT_SEEDS, now) {
+        let Some(src) = cat.get(&inter.item) else { continue };
+        let fresh = decay(age_ms, half_life);
+        for kind in [RelationKind::Related, RelationKind::Similar] {
+            for &(j, w) in src.relations(kind) {
+                let c = pool.add(j, || format!("related:{}", src.id), true);
+                c.features.relation = c.features.relation.max(w as f64 * fresh);
+            }
+        }
+    }
+    for (category, _) in s.categories.top(TOP_CATEGORIES, now, half_life) {
+        for &j in cat.in_category(category).iter().take(PER_CATEGORY) {
+            pool.add(j, || format!("category:{category}"), true);
+        }
+    }
+    for (brand, _) in s.brands.top(TOP_BRANDS, now, half_life) {
+        for &j in cat.of_brand(brand).iter().take(PER_BRAND) {
+            pool.add(j, || format!("brand:{brand}"), true);
+        }
+    }
+    for &(j, score) in inp.model_picks.iter().take(MODEL_CANDIDATES) {
+        let c = pool.add(j, || "model".to_string(), true);
+        c.features.model = score;
+    }
+    for &j in cat.bestsellers().iter().take(2 * k) {
+        pool.add(j, || "popular".to_string(), false);
+    }
+
+    // 2a. Rules, session-level parts: which rules are live, and the ones that add items.
+    let mut live: Vec<usize> = Vec::new();
+    let mut first_order = 0usize;
+    for (ri, rule) in inp.rules.rules.iter().enumerate() {
+        if !rule.active(&req.slot, now) {
+            continue;
+        }
+        let scope = DecisionScope { session: s, now_ms: now, slot: &req.slot, context: &req.context, item: None };
+        match all_true(&rule.session_part, &scope) {
+            Err(e) => {
+                decision.rule_failures.push(RuleFailure { rule: rule.id.clone(), code: e.code.as_str(), message: e.to_string() });
+                continue;
+            }
+            Ok(false) => continue,
+            Ok(true) => {}
+        }
+        match &rule.action {
+            Action::IncludeRelated { of, relation, limit, placement } => {
+                let sources = match of.eval(&scope) {
+                    Ok(v) => ids_of(&v),
+                    Err(e) => {
+                        decision.rule_failures.push(RuleFailure { rule: rule.id.clone(), code: e.code.as_str(), message: e.to_string() });
+                        continue;
+                    }
+                };
+                let mut added = false;
+                for src in sources.iter().filter_map(|id| cat.get(id)) {
+                    for &(j, w) in src.relations(*relation).iter().take(*limit) {
+                        if blocked(j) {
+                            continue;
+                        }
+                        let reason = format!("rule:{}", rule.id);
+                        let c = pool.add(j, || reason, true);
+                        c.features.relation = c.features.relation.max(w as f64);
+                        match placement {
+                            Placement::First => {
+                                if c.first.is_none() {
+                                    c.first = Some(first_order);
+                                    first_order += 1;
+                                }
+                            }
+                            Placement::Boost(f) => c.multiplier *= f,
+                        }
+                        added = true;
+                    }
+                }
+                if added {
+                    decision.rules_fired.push(rule.id.clone());
+                }
+            }
+            Action::Pin { position, item: Some(id) } => {
+                if let Some(j) = cat.index_of(id).filter(|&j| !blocked(j)) {
+                    let reason = format!("rule:{}", rule.id);
+                    let c = pool.add(j, || reason, true);
+                    if c.pin.is_none() {
+                        c.pin = Some(*position);
+                    }
+                    decision.rules_fired.push(rule.id.clone());
+                }
+            }
+            _ => live.push(ri),
+        }
+    }
+
+    // 3. Features and scores; 2b. item-level rules per candidate.
+    let max_item = s.items.max(now, half_life).max(1e-9);
+    let max_cat = s.categories.max(now, half_life).max(1e-9);
+    let max_brand = s.brands.max(now, half_life).max(1e-9);
+    let typical_price = s.typical_price();
+    let mut last_seen: HashMap<&str, f64> = HashMap::with_capacity(s.recent.len());
+    for i in &s.recent {
+        let e = last_seen.entry(i.item.as_str()).or_insert(i.ts);
+        *e = e.max(i.ts);
+    }
+    for c in pool.list.iter_mut() {
+        if blocked(c.idx) {
+            c.excluded = true;
+            continue;
+        }
+        let Some(it) = cat.item(c.idx) else {
+            c.excluded = true;
+            continue;
+        };
+        let f = &mut c.features;
+        f.item_affinity = s.items.get(&it.id, now, half_life) / max_item;
+        f.category_affinity = it.category.as_deref().map_or(0.0, |x| s.categories.get(x, now, half_life) / max_cat);
+        f.brand_affinity = it.brand.as_deref().map_or(0.0, |x| s.brands.get(x, now, half_life) / max_brand);
+        f.recency = last_seen.get(it.id.as_str()).map_or(0.0, |&ts| decay(now - ts, half_life));
+        f.popularity = it.popularity;
+        f.price_fit = match (it.price, typical_price) {
+            (Some(p), Some(t)) if p > 0.0 && t > 0.0 => (p / t).min(t / p),
+            _ => 0.0,
+        };
+        for &ri in &live {
+            let Some(rule) = inp.rules.rules.get(ri) else { continue };
+            let scope = DecisionScope { session: s, now_ms: now, slot: &req.slot, context: &req.context, item: Some(&it.value) };
+            match all_true(&rule.item_part, &scope) {
+                Ok(true) => {}
+                Ok(false) => continue,
+                Err(e) => {
+                    if !decision.rule_failures.iter().any(|x| x.rule == rule.id) {
+                        decision.rule_failures.push(RuleFailure { rule: rule.id.clone(), code: e.code.as_str(), message: e.to_string() });
+                    }
+                    continue;
+                }
+            }
+            match &rule.action {
+                Action::Scale(f) => c.multiplier *= f,
+                Action::Exclude => c.excluded = true,
+                Action::Pin { position, item: None } => {
+                    if c.pin.is_none() {
+                        c.pin = Some(*position);
+                    }
+                }
+                _ => continue,
+            }
+            let reason = format!("rule:{}", rule.id);
+            if c.reasons.len() < 4 && !c.reasons.contains(&reason) {
+                c.reasons.push(reason);
+            }
+            if !decision.rules_fired.contains(&rule.id) {
+                decision.rules_fired.push(rule.id.clone());
+            }
+        }
+        c.score = inp.scorer.score(&c.features) * c.multiplier;
+    }
+
+    // 4. Compose: pins at their positions, then included-first items, then the
+    //    ranking under the diversity cap.
+    let personal = pool.list.iter().any(|c| !c.popular_only && !c.excluded);
+    let mut ranked: Vec<&Candidate> = pool.list.iter().filter(|c| !c.excluded).collect();
+    ranked.sort_by(|a, b| {
+        let ka = (a.pin.is_none(), a.first.is_none(), a.first.unwrap_or(0));
+        let kb = (b.pin.is_none(), b.first.is_none(), b.first.unwrap_or(0));
+        ka.cmp(&kb).then(b.score.total_cmp(&a.score)).then(a.idx.cmp(&b.idx))
+    });
+    let cap = inp.diversity_cap.unwrap_or_else(|| (k * 3).div_ceil(5)).max(1);
+    let mut per_category: HashMap<&str, usize> = HashMap::new();
+    let mut slots: Vec<Option<&Candidate>> = vec![None; k];
+    let mut rest: Vec<&Candidate> = Vec::with_capacity(k);
+    for c in ranked {
+        let category = cat.item(c.idx).and_then(|it| it.category.as_deref()).unwrap_or("");
+        let n = per_category.entry(category).or_insert(0);
+        let exempt = c.pin.is_some() || c.first.is_some();
+        if !exempt && !category.is_empty() && *n >= cap {
+            continue;
+        }
+        if let Some(p) = c.pin {
+            // A taken position passes the pin to the next free one.
+            if let Some(free) = (p.min(k - 1)..k).find(|&i| slots.get(i).is_some_and(Option::is_none)) {
+                if let Some(slot) = slots.get_mut(free) {
+                    *slot = Some(c);
+                    *n += 1;
+                }
+            }
+            continue;
+        }
+        if rest.len() < k {
+            rest.push(c);
+            *n += 1;
+        }
+    }
+    let mut rest = rest.into_iter();
+    for slot in slots.iter_mut() {
+        if slot.is_none() {
+            *slot = rest.next();
+        }
+    }
+    for c in slots.into_iter().flatten() {
+        let Some(it) = cat.item(c.idx) else { continue };
+        let mut reasons = c.reasons.clone();
+        if !personal && c.popular_only {
+            // No personal signal yet: these are the best-sellers, said plainly.
+            reasons = vec!["fallback:bestsellers".to_string()];
+            decision.fallback_used = true;
+        }
+        decision.items.push(DecidedItem { id: it.id.clone(), score: c.score, reasons });
+    }
+
+    // 5. Fallback when fewer than k qualify.
+    if decision.items.len() < k {
+        let before = decision.items.len();
+        fill_from_bestsellers(cat, k, &blocked, &mut decision, "fallback:bestsellers");
+        decision.fallback_used |= decision.items.len() > before;
+    }
+    decision
+}
+
+fn fill_from_bestsellers(cat: &Catalog, k: usize, blocked: &dyn Fn(u32) -> bool, d: &mut Decision, reason: &str) {
+    for &j in cat.bestsellers() {
+        if d.items.len() >= k {
+            break;
+        }
+        let Some(it) = cat.item(j) else { continue };
+        if blocked(j) || d.items.iter().any(|x| x.id == it.id) {
+            continue;
+        }
+        d.items.push(DecidedItem { id: it.id.clone(), score: 0.0, reasons: vec![reason.to_string()] });
+    }
+}
+
+fn all_true(parts: &[crate::logic::Condition], scope: &DecisionScope) -> Result<bool> {
+    for p in parts {
+        if !p.matches(scope)? {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// An `of` expression's result as item ids: one id or a list of them.
+fn ids_of(v: &Value) -> Vec<String> {
+    match v {
+        Value::String(s) => vec![s.clone()],
+        Value::Number(n) => vec![crate::json::to_json_string(&Value::Number(*n))],
+        Value::Array(a) => a.iter().take(MAX_DECISION_K).flat_map(ids_of).collect(),
+        _ => Vec::new(),
+    }
+}

@@ -1,0 +1,166 @@
+//! Exponentially time-decayed affinity scores, decayed lazily on read.
+//!
+//! Each entry stores its score as of its last update. Reading (or adding to)
+//! an entry decays it to the requested time first, so tracking an event costs
+//! one lookup, never a pass over every entry.
+
+use std::collections::BTreeMap;
+
+use crate::limits::MAX_AFFINITIES_PER_KIND;
+
+/// Score as of `at_ms`.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Entry {
+    pub score: f64,
+    pub at_ms: f64,
+}
+
+/// Multiplier for `dt_ms` of elapsed time with the given half-life.
+pub fn decay(dt_ms: f64, half_life_ms: f64) -> f64 {
+    if dt_ms <= 0.0 || half_life_ms <= 0.0 {
+        return 1.0;
+    }
+    (-(dt_ms / half_life_ms) * std::f64::consts::LN_2).exp()
+}
+
+/// Affinities of one kind (item, category or brand), bounded in size.
+/// A BTreeMap keeps iteration order identical on every platform.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct AffinityTable {
+    entries: BTreeMap<String, Entry>,
+}
+
+impl AffinityTable {
+    /// Adds `weight` to `key` at time `at_ms`. An event older than the entry
+    /// (a buffered event flushed late) is decayed to the entry's time instead.
+    pub fn add(&mut self, key: &str, weight: f64, at_ms: f64, half_life_ms: f64) {
+        if let Some(e) = self.entries.get_mut(key) {
+            if at_ms >= e.at_ms {
+                e.score = e.score * decay(at_ms - e.at_ms, half_life_ms) + weight;
+                e.at_ms = at_ms;
+            } else {
+                e.score += weight * decay(e.at_ms - at_ms, half_life_ms);
+            }
+            if e.score < 0.0 {
+                e.score = 0.0;
+            }
+            return;
+        }
+        if weight <= 0.0 {
+            return;
+        }
+        if self.entries.len() >= MAX_AFFINITIES_PER_KIND {
+            self.evict_weakest(at_ms, half_life_ms);
+        }
+        self.entries.insert(key.to_string(), Entry { score: weight, at_ms });
+    }
+
+    /// Drops the entry with the lowest score decayed to `now_ms`.
+    fn evict_weakest(&mut self, now_ms: f64, half_life_ms: f64) {
+        let weakest = self
+            .entries
+            .iter()
+            .map(|(k, e)| (k, e.score * decay(now_ms - e.at_ms, half_life_ms)))
+            .min_by(|a, b| a.1.total_cmp(&b.1))
+            .map(|(k, _)| k.clone());
+        if let Some(k) = weakest {
+            self.entries.remove(&k);
+        }
+    }
+
+    /// The score of `key` decayed to `now_ms` (0 when absent).
+    pub fn get(&self, key: &str, now_ms: f64, half_life_ms: f64) -> f64 {
+        self.entries
+            .get(key)
+            .map(|e| e.score * decay(now_ms - e.at_ms, half_life_ms))
+            .unwrap_or(0.0)
+    }
+
+    /// The `n` strongest entries at `now_ms`, strongest first (ties by key).
+    pub fn top(&self, n: usize, now_ms: f64, half_life_ms: f64) -> Vec<(&str, f64)> {
+        let mut all: Vec<(&str, f64)> = self
+            .entries
+            .iter()
+            .map(|(k, e)| (k.as_str(), e.score * decay(now_ms - e.at_ms, half_life_ms)))
+            .filter(|(_, s)| *s > 1e-9)
+            .collect();
+        all.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+        all.truncate(n);
+        all
+    }
+
+    /// The strongest score at `now_ms`, for normalising features to 0..1.
+    pub fn max(&self, now_ms: f64, half_life_ms: f64) -> f64 {
+        self.entries
+            .values()
+            .map(|e| e.score * decay(now_ms - e.at_ms, half_life_ms))
+            .fold(0.0, f64::max)
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Entry)> {
+        self.entries.iter().map(|(k, e)| (k.as_str(), e))
+    }
+    /// Restores one raw entry (snapshot decoding).
+    pub(crate) fn insert_raw(&mut self, key: String, entry: Entry) {
+        if self.entries.len() < MAX_AFFINITIES_PER_KIND {
+            self.entries.insert(key, entry);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const HL: f64 = 60_000.0;
+
+    #[test]
+    fn halves_after_one_half_life() {
+        let mut t = AffinityTable::default();
+        t.add("shoes", 2.0, 0.0, HL);
+        assert!((t.get("shoes", HL, HL) - 1.0).abs() < 1e-9);
+        assert!((t.get("shoes", 2.0 * HL, HL) - 0.5).abs() < 1e-9);
+    }
+
+    #[test]
+    fn adds_decay_the_old_score_first() {
+        let mut t = AffinityTable::default();
+        t.add("a", 1.0, 0.0, HL);
+        t.add("a", 1.0, HL, HL);
+        assert!((t.get("a", HL, HL) - 1.5).abs() < 1e-9);
+    }
+
+    #[test]
+    fn late_events_are_decayed_to_the_entry_time() {
+        let mut t = AffinityTable::default();
+        t.add("a", 1.0, HL, HL);
+        t.add("a", 1.0, 0.0, HL);
+        assert!((t.get("a", HL, HL) - 1.5).abs() < 1e-9);
+    }
+
+    #[test]
+    fn bounded_by_evicting_the_weakest() {
+        let mut t = AffinityTable::default();
+        for i in 0..MAX_AFFINITIES_PER_KIND + 10 {
+            t.add(&format!("k{i}"), 1.0 + i as f64, i as f64, HL);
+        }
+        assert_eq!(t.len(), MAX_AFFINITIES_PER_KIND);
+        assert_eq!(t.get("k0", 1000.0, HL), 0.0);
+        assert!(t.get(&format!("k{}", MAX_AFFINITIES_PER_KIND + 9), 1000.0, HL) > 0.0);
+    }
+
+    #[test]
+    fn top_orders_by_decayed_score() {
+        let mut t = AffinityTable::default();
+        t.add("old", 4.0, 0.0, HL);
+        t.add("new", 3.0, 2.0 * HL, HL);
+        let top = t.top(2, 2.0 * HL, HL);
+        assert_eq!(top.first().map(|p| p.0), Some("new"));
+    }
+}

@@ -1,0 +1,51 @@
+//! Conversions between JS values and the core's types, in one place.
+
+use serde::Serialize;
+use wasm_bindgen::prelude::*;
+
+use crate::error::{Error, ErrorCode};
+use crate::json::{self, Value};
+
+/// A core error as a JS `Error` with stable `code` and `path` properties.
+pub fn to_js_error(e: &Error) -> JsValue {
+    let err = js_sys::Error::new(&e.to_string());
+    err.set_name("EdgePersonalizeError");
+    let obj: &JsValue = err.as_ref();
+    // Reflect::set only fails on frozen or proxy targets; a fresh Error is neither.
+    let _ = js_sys::Reflect::set(obj, &JsValue::from_str("code"), &JsValue::from_str(e.code.as_str()));
+    let _ = js_sys::Reflect::set(obj, &JsValue::from_str("path"), &JsValue::from_str(&e.path));
+    err.into()
+}
+
+pub fn js_err(e: Error) -> JsValue {
+    to_js_error(&e)
+}
+
+/// A JS value (plain object, array, string, number...) as a core value.
+/// Anything JSON cannot express (functions, symbols, BigInt, cycles beyond
+/// the depth limit) becomes a typed error, not a panic.
+pub fn from_js(v: JsValue, path: &str) -> Result<Value, JsValue> {
+    if v.is_undefined() {
+        return Ok(Value::Null);
+    }
+    serde_wasm_bindgen::from_value::<Value>(v).map_err(|e| {
+        let msg = e.to_string();
+        let code = if msg.contains("deep") { ErrorCode::TooDeep } else { ErrorCode::WrongType };
+        to_js_error(&Error::new(code, path, format!("not a JSON-compatible value: {msg}")))
+    })
+}
+
+/// Like [`from_js`], but a string is parsed as JSON text first (for rules,
+/// catalogs and configs that arrive as fetched text).
+pub fn from_js_or_text(v: JsValue, path: &str) -> Result<Value, JsValue> {
+    match v.as_string() {
+        Some(text) => json::parse(&text).map_err(|e| to_js_error(&e.at(path))),
+        None => from_js(v, path),
+    }
+}
+
+/// A core value as a plain JS value (objects, not Maps).
+pub fn to_js(v: &Value) -> Result<JsValue, JsValue> {
+    v.serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .map_err(|e| to_js_error(&Error::new(ErrorCode::InvalidValue, "", e.to_string())))
+}

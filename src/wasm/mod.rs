@@ -1,0 +1,73 @@
+//! The thin `#[wasm_bindgen]` facade: each method converts its JS arguments,
+//! calls the core once, and converts the result. No logic lives here.
+
+pub mod interop;
+mod personalizer;
+mod storage;
+
+use wasm_bindgen::prelude::*;
+
+use crate::json::Value;
+use interop::{from_js, from_js_or_text, js_err, to_js};
+
+pub use personalizer::Personalizer;
+
+/// Evaluates a JsonLogic condition on plain data, exactly as rules are
+/// evaluated, so merchants can test their conditions.
+#[wasm_bindgen(js_name = evalCondition)]
+pub fn eval_condition(condition: JsValue, data: JsValue) -> Result<JsValue, JsValue> {
+    let rule = from_js_or_text(condition, "condition")?;
+    let data = from_js(data, "data")?;
+    let out = crate::logic::eval_json(&rule, &data).map_err(js_err)?;
+    to_js(&out)
+}
+
+/// Validates a batch of events for collection. Returns one result per event:
+/// `{ok: true, event}` or `{ok: false, error: {code, path, message}}`.
+#[wasm_bindgen(js_name = validateEvents)]
+pub fn validate_events(batch: JsValue, now_ms: f64, seed: Option<f64>) -> Result<JsValue, JsValue> {
+    let batch = from_js_or_text(batch, "")?;
+    let config = crate::engine::Config { seed: seed.unwrap_or_else(js_sys::Math::random).to_bits(), ..Default::default() };
+    let mut engine = crate::engine::Engine::new(config, now_ms);
+    let results = engine.validate_batch(&batch, now_ms).map_err(js_err)?;
+    let list = results
+        .into_iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let mut m = crate::json::Map::with_capacity(2);
+            match r {
+                Ok(ev) => {
+                    m.insert("ok", Value::Bool(true));
+                    m.insert("event", ev.to_value());
+                }
+                Err(e) => {
+                    let e = e.at(&format!("[{i}]"));
+                    let mut err = crate::json::Map::with_capacity(3);
+                    err.insert("code", Value::from(e.code.as_str()));
+                    err.insert("path", Value::from(e.path.as_str()));
+                    err.insert("message", Value::from(e.to_string()));
+                    m.insert("ok", Value::Bool(false));
+                    m.insert("error", Value::Object(err));
+                }
+            }
+            Value::Object(m)
+        })
+        .collect();
+    to_js(&Value::Array(list))
+}
+
+/// The engine's version and the formats it reads.
+#[wasm_bindgen]
+pub fn version() -> String {
+    format!(
+        "edge-personalize {} (snapshot v{})",
+        env!("CARGO_PKG_VERSION"),
+        crate::session::SNAPSHOT_VERSION
+    )
+}
+
+/// Every stable error code, for callers that switch on `error.code`.
+#[wasm_bindgen(js_name = errorCodes)]
+pub fn error_codes() -> Vec<JsValue> {
+    crate::error::ErrorCode::ALL.iter().map(|c| JsValue::from_str(c.as_str())).collect()
+}

@@ -1,0 +1,228 @@
+//! End-to-end behaviour of the native engine: track -> decide -> snapshot,
+//! on the same fixtures the wasm tests use.
+#![cfg(not(target_arch = "wasm32"))]
+
+use edge_personalize::engine::{Config, Engine};
+use edge_personalize::json::{parse, to_json_string, Value};
+use edge_personalize::ErrorCode;
+
+const CATALOG: &str = include_str!("fixtures/catalog.json");
+const RULES: &str = include_str!("fixtures/rules.json");
+const T0: f64 = 1_795_651_200_000.0;
+
+fn v(text: &str) -> Value {
+    parse(text).expect("test JSON")
+}
+
+fn engine() -> Engine {
+    let mut e = Engine::new(Config { seed: 7, ..Config::default() }, T0);
+    e.load_catalog(&v(CATALOG)).expect("catalog");
+    e.load_rules(&v(RULES)).expect("rules");
+    e
+}
+
+fn view(e: &mut Engine, id: &str, category: &str, t: f64) {
+    e.track(&v(&format!(r#"{{"type":"product_view","item":{{"id":"{id}","category":"{category}","brand":"acme","price":80}}}}"#)), t)
+        .expect("track");
+}
+
+fn ids(d: &Value) -> Vec<String> {
+    d.get("items")
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter_map(|it| it.get("id").and_then(Value::as_str).map(str::to_string)).collect())
+        .unwrap_or_default()
+}
+
+fn decide(e: &mut Engine, req: &str, t: f64) -> Value {
+    e.decide(&v(req), t).expect("decide").to_value()
+}
+
+#[test]
+fn an_empty_session_gets_bestsellers_as_fallback() {
+    let mut e = engine();
+    let d = decide(&mut e, r#"{"slot":"home","k":4}"#, T0);
+    assert_eq!(ids(&d), ["bag-1", "hat-1", "bag-2", "hat-2"]);
+    assert_eq!(d.get("fallbackUsed"), Some(&Value::Bool(true)));
+    assert!(to_json_string(&d).contains("fallback:bestsellers"));
+}
+
+#[test]
+fn browsing_a_category_makes_it_dominate() {
+    let mut e = engine();
+    for (i, id) in ["shoe-1", "shoe-4", "shoe-7"].iter().enumerate() {
+        view(&mut e, id, "shoes", T0 + i as f64 * 1000.0);
+    }
+    // Past the 5-minute accessories window, so only affinity and relations speak.
+    let d = decide(&mut e, r#"{"slot":"home","k":10}"#, T0 + 400_000.0);
+    let got = ids(&d);
+    let shoes = got.iter().filter(|id| id.starts_with("shoe-")).count();
+    assert!(shoes >= 5, "{got:?}");
+    assert_eq!(d.get("fallbackUsed"), Some(&Value::Bool(false)));
+    assert!(!got.contains(&"shoe-sold-out".to_string()), "out of stock item shown");
+    // The diversity cap (ceil(0.6 k) = 6) holds.
+    assert!(shoes <= 6, "{got:?}");
+}
+
+#[test]
+fn viewing_a_product_puts_its_accessories_first() {
+    let mut e = engine();
+    view(&mut e, "shoe-2", "shoes", T0);
+    let d = decide(&mut e, r#"{"slot":"pdp","k":6,"item":"shoe-2"}"#, T0 + 60_000.0);
+    let got = ids(&d);
+    assert_eq!(&got[..3], ["sock-3", "lace-3", "polish-3"], "{}", to_json_string(&d));
+    assert!(to_json_string(&d).contains("rule:accessories-after-view"));
+    assert!(!got.contains(&"shoe-2".to_string()), "the page's own item was recommended");
+    // Six minutes later the rule no longer fires.
+    let d = decide(&mut e, r#"{"slot":"pdp","k":6,"item":"shoe-2"}"#, T0 + 360_000.0);
+    assert!(!to_json_string(&d).contains("rule:accessories-after-view"));
+}
+
+#[test]
+fn cart_and_purchased_items_are_excluded_by_default() {
+    let mut e = engine();
+    view(&mut e, "bag-2", "bags", T0);
+    e.track(&v(r#"{"type":"add_to_cart","item":{"id":"bag-1","category":"bags"}}"#), T0 + 1.0).expect("cart");
+    e.track(&v(r#"{"type":"purchase","items":[{"id":"hat-1","category":"hats"}]}"#), T0 + 2.0).expect("buy");
+    let got = ids(&decide(&mut e, r#"{"slot":"home","k":10}"#, T0 + 400_000.0));
+    assert!(!got.contains(&"bag-1".to_string()) && !got.contains(&"hat-1".to_string()), "{got:?}");
+    let got = ids(&decide(&mut e, r#"{"slot":"home","k":10,"excludeCart":false}"#, T0 + 400_000.0));
+    assert!(got.contains(&"bag-1".to_string()), "{got:?}");
+}
+
+#[test]
+fn exclude_pin_and_bury_rules_apply() {
+    let mut e = engine();
+    e.load_rules(&v(r#"{"rules":[
+        {"id":"pin-polish","action":{"type":"pin","position":0,"item":"polish-1"}},
+        {"id":"no-bags","condition":{"==":[{"var":"item.category"},"bags"]},"action":{"type":"exclude"}},
+        {"id":"hats-down","condition":{"==":[{"var":"item.category"},"hats"]},"action":{"type":"bury","factor":0.01}}]}"#))
+        .expect("rules");
+    view(&mut e, "hat-3", "hats", T0);
+    let d = decide(&mut e, r#"{"slot":"home","k":5}"#, T0 + 1000.0);
+    let got = ids(&d);
+    assert_eq!(got.first().map(String::as_str), Some("polish-1"), "{got:?}");
+    assert!(got.iter().all(|id| !id.starts_with("bag-")), "{got:?}");
+    let fired = to_json_string(d.get("rulesFired").expect("fired"));
+    assert!(fired.contains("pin-polish") && fired.contains("no-bags"), "{fired}");
+}
+
+#[test]
+fn a_hostile_rule_is_reported_and_the_decision_goes_on() {
+    let mut e = engine();
+    let big: Vec<String> = (0..2000).map(|i| i.to_string()).collect();
+    let arr = format!("[{}]", big.join(","));
+    let rules = format!(
+        r#"{{"rules":[{{"id":"bomb","condition":{{"some":[{arr},{{"some":[{arr},{{"==":[{{"var":""}},-1]}}]}}]}},"action":{{"type":"exclude"}}}}]}}"#
+    );
+    e.load_rules(&v(&rules)).expect("loads: it is valid JsonLogic");
+    view(&mut e, "shoe-1", "shoes", T0);
+    let d = decide(&mut e, r#"{"slot":"home","k":5}"#, T0 + 1000.0);
+    assert_eq!(ids(&d).len(), 5);
+    let errs = to_json_string(d.get("ruleErrors").expect("the failure is reported"));
+    assert!(errs.contains("STEP_LIMIT"), "{errs}");
+}
+
+#[test]
+fn snapshot_restores_the_same_decisions() {
+    let mut a = engine();
+    for (i, id) in ["shoe-3", "sock-2", "shoe-5"].iter().enumerate() {
+        view(&mut a, id, if id.starts_with("shoe") { "shoes" } else { "socks" }, T0 + i as f64);
+    }
+    let bytes = a.snapshot();
+    let mut b = engine();
+    b.restore(&bytes, T0 + 10.0).expect("restore");
+    assert_eq!(b.session().id, a.session().id);
+    let req = r#"{"slot":"home","k":8}"#;
+    assert_eq!(ids(&decide(&mut a, req, T0 + 5000.0)), ids(&decide(&mut b, req, T0 + 5000.0)));
+}
+
+#[test]
+fn a_corrupted_snapshot_gives_a_typed_error_and_a_fresh_session() {
+    let mut e = engine();
+    view(&mut e, "shoe-1", "shoes", T0);
+    let mut bytes = e.snapshot();
+    bytes.truncate(bytes.len() - 3);
+    let old = e.session().id.clone();
+    let err = e.restore(&bytes, T0 + 1.0).expect_err("truncated");
+    assert_eq!(err.code, ErrorCode::SnapshotCorrupt);
+    assert_ne!(e.session().id, old);
+    assert!(e.session().recent.is_empty());
+}
+
+#[test]
+fn inactivity_starts_a_new_session() {
+    let mut e = engine();
+    view(&mut e, "shoe-1", "shoes", T0);
+    let first = e.session().id.clone();
+    view(&mut e, "shoe-2", "shoes", T0 + 29.0 * 60_000.0);
+    assert_eq!(e.session().id, first);
+    view(&mut e, "shoe-3", "shoes", T0 + 60.0 * 60_000.0);
+    assert_ne!(e.session().id, first);
+    assert_eq!(e.session().recent.len(), 1);
+}
+
+#[test]
+fn tracked_events_get_ids_times_and_group() {
+    let mut e = engine();
+    let ev = e.track(&v(r#"{"type":"page_view"}"#), T0).expect("track");
+    assert_eq!(ev.id.as_deref().map(str::len), Some(26));
+    assert_eq!(ev.ts, Some(T0));
+    assert_eq!(ev.session_id.as_deref(), Some(e.session().id.as_str()));
+    assert_eq!(ev.group.as_deref(), Some("treatment"));
+}
+
+#[test]
+fn holdout_gets_bestsellers_only() {
+    let mut e = Engine::new(Config { seed: 1, holdout_share: 1.0, ..Config::default() }, T0);
+    e.load_catalog(&v(CATALOG)).expect("catalog");
+    view(&mut e, "shoe-1", "shoes", T0);
+    let d = decide(&mut e, r#"{"slot":"home","k":3}"#, T0 + 1.0);
+    assert_eq!(ids(&d), ["bag-1", "hat-1", "bag-2"]);
+    assert_eq!(d.get("group").and_then(Value::as_str), Some("holdout"));
+    // The split is deterministic per user and close to the configured share.
+    let mut held = 0;
+    for u in 0..2000 {
+        let e = Engine::new(Config { user_id: Some(format!("user-{u}")), holdout_share: 0.1, ..Config::default() }, T0);
+        held += (e.group() == "holdout") as usize;
+    }
+    assert!((150..250).contains(&held), "{held} of 2000 held out at 10%");
+}
+
+#[test]
+fn bad_loads_keep_what_was_loaded() {
+    let mut e = engine();
+    assert_eq!(e.load_rules(&v(r#"{"rules":[{"id":"x","action":{"type":"nope"}}]}"#)).expect_err("bad").code, ErrorCode::InvalidValue);
+    assert_eq!(e.load_catalog(&v(r#"{"items":[{"id":""}]}"#)).expect_err("bad").code, ErrorCode::InvalidValue);
+    view(&mut e, "shoe-2", "shoes", T0);
+    let d = decide(&mut e, r#"{"slot":"pdp","k":3,"item":"shoe-2"}"#, T0 + 1.0);
+    assert_eq!(ids(&d), ["sock-3", "lace-3", "polish-3"], "old rules and catalog still in force");
+}
+
+#[test]
+fn bad_requests_and_configs_are_typed_errors() {
+    let mut e = engine();
+    for (req, code) in [
+        (r#"{"k":0}"#, ErrorCode::InvalidValue),
+        (r#"{"k":"ten"}"#, ErrorCode::WrongType),
+        (r#"{"slot":"a","colour":"red"}"#, ErrorCode::InvalidValue),
+        (r#"[]"#, ErrorCode::WrongType),
+    ] {
+        assert_eq!(e.decide(&v(req), T0).expect_err(req).code, code, "{req}");
+    }
+    for cfg in [r#"{"halfLifeSeconds":0}"#, r#"{"holdoutShare":2}"#, r#"{"weights":{"magic":1}}"#, r#"{"x":1}"#, "7"] {
+        assert_eq!(Config::from_value(&v(cfg)).expect_err(cfg).code, ErrorCode::InvalidConfig, "{cfg}");
+    }
+}
+
+#[test]
+fn collection_validates_each_event_on_its_own() {
+    let mut e = engine();
+    let batch = v(r#"[{"type":"page_view","sessionId":"s1"},{"type":"page_view"},{"type":"bogus","sessionId":"s1"},
+                      {"id":"01KEEPMYID000000000000000","type":"search","query":"boots","sessionId":"s2","ts":1795651100000}]"#);
+    let out = e.validate_batch(&batch, T0).expect("batch");
+    let codes: Vec<Option<ErrorCode>> = out.iter().map(|r| r.as_ref().err().map(|e| e.code)).collect();
+    assert_eq!(codes, [None, Some(ErrorCode::MissingField), Some(ErrorCode::InvalidValue), None]);
+    let kept = out.get(3).and_then(|r| r.as_ref().ok()).expect("ok");
+    assert_eq!(kept.id.as_deref(), Some("01KEEPMYID000000000000000"));
+    assert!(out.first().and_then(|r| r.as_ref().ok()).and_then(|e| e.id.clone()).is_some());
+}
