@@ -17,9 +17,8 @@ use std::collections::BTreeMap;
 
 use base64::Engine as _;
 use chrono::{DateTime, SecondsFormat, Utc};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
-use serde_json::{json, Value};
 
 use crate::error::{ApiError, ErrorCode, RecordError};
 
@@ -368,53 +367,116 @@ pub fn parse_v3(body: &[u8], max_record_bytes: usize) -> Result<Vec<OutRecord>, 
     Ok(out)
 }
 
+#[derive(Serialize)]
+struct V2Offset<'a> {
+    partition: i32,
+    offset: Option<i64>,
+    error_code: Option<u32>,
+    error: Option<&'a str>,
+}
+
+#[derive(Serialize)]
+struct V2Response<'a> {
+    key_schema_id: Option<u32>,
+    value_schema_id: Option<u32>,
+    offsets: Vec<V2Offset<'a>>,
+}
+
+#[derive(Serialize)]
+struct V3Size {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    size: usize,
+}
+
+#[derive(Serialize)]
+struct V3Report<'a> {
+    error_code: u32,
+    cluster_id: &'a str,
+    topic_name: &'a str,
+    partition_id: i32,
+    offset: i64,
+    timestamp: String,
+    key: Option<V3Size>,
+    value: Option<V3Size>,
+}
+
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    error_code: u32,
+    message: &'a str,
+}
+
+/// Serializes a response body. Field order follows the structs (the proxy's documented
+/// order); serializing these plain structs cannot fail, the fallback is only for form.
+fn to_json<T: Serialize>(v: &T) -> String {
+    serde_json::to_string(v).unwrap_or_else(|_| "{}".to_string())
+}
+
+/// The `{"error_code": n, "message": "..."}` envelope.
+pub fn error_body(code: u32, message: &str) -> String {
+    to_json(&ErrorBody {
+        error_code: code,
+        message,
+    })
+}
+
 /// The v2 produce response: one `offsets` entry per record, in request order.
-pub fn v2_response(outcomes: &[Outcome]) -> Value {
-    let offsets: Vec<Value> = outcomes
+pub fn v2_response(outcomes: &[Outcome]) -> String {
+    let offsets = outcomes
         .iter()
         .map(|o| match o {
             Outcome::Written {
                 partition, offset, ..
-            } => json!({
-                "partition": partition, "offset": offset, "error_code": null, "error": null
-            }),
-            Outcome::Failed { partition, error } => json!({
-                "partition": partition, "offset": null,
-                "error_code": error.v2_code(), "error": error.message
-            }),
+            } => V2Offset {
+                partition: *partition,
+                offset: Some(*offset),
+                error_code: None,
+                error: None,
+            },
+            Outcome::Failed { partition, error } => V2Offset {
+                partition: *partition,
+                offset: None,
+                error_code: Some(error.v2_code()),
+                error: Some(&error.message),
+            },
         })
         .collect();
-    json!({ "key_schema_id": null, "value_schema_id": null, "offsets": offsets })
+    to_json(&V2Response {
+        key_schema_id: None,
+        value_schema_id: None,
+        offsets,
+    })
 }
 
 /// One v3 delivery report.
-pub fn v3_report(cluster_id: &str, topic: &str, record: &OutRecord, outcome: &Outcome) -> Value {
+pub fn v3_report(cluster_id: &str, topic: &str, record: &OutRecord, outcome: &Outcome) -> String {
     match outcome {
         Outcome::Written {
             partition,
             offset,
             timestamp,
         } => {
-            let data = |bytes: &Option<Vec<u8>>, kind: Option<DataType>| match (bytes, kind) {
-                (Some(b), k) => {
-                    json!({ "type": k.unwrap_or(DataType::Json).name(), "size": b.len() })
-                }
-                (None, _) => Value::Null,
+            let size = |bytes: &Option<Vec<u8>>, kind: Option<DataType>| {
+                bytes.as_ref().map(|b| V3Size {
+                    kind: kind.unwrap_or(DataType::Json).name(),
+                    size: b.len(),
+                })
             };
-            json!({
-                "error_code": 200,
-                "cluster_id": cluster_id,
-                "topic_name": topic,
-                "partition_id": partition,
-                "offset": offset,
-                "timestamp": timestamp.to_rfc3339_opts(SecondsFormat::Millis, true),
-                "key": data(&record.key, record.key_type),
-                "value": data(&record.value, record.value_type),
+            to_json(&V3Report {
+                error_code: 200,
+                cluster_id,
+                topic_name: topic,
+                partition_id: *partition,
+                offset: *offset,
+                timestamp: timestamp.to_rfc3339_opts(SecondsFormat::Millis, true),
+                key: size(&record.key, record.key_type),
+                value: size(&record.value, record.value_type),
             })
         }
         Outcome::Failed { error, .. } => {
             let e = error.to_api_error();
-            json!({ "error_code": e.code.code(), "message": e.message })
+            error_body(e.code.code(), &e.message)
         }
     }
 }
@@ -597,6 +659,12 @@ mod tests {
         }
     }
 
+    use serde_json::{json, Value};
+
+    fn parsed(s: String) -> Value {
+        serde_json::from_str(&s).unwrap_or(Value::Null)
+    }
+
     #[test]
     fn responses_have_the_proxy_shapes() {
         let ts = DateTime::from_timestamp_millis(1_795_672_800_123).unwrap_or_default();
@@ -614,8 +682,10 @@ mod tests {
                 },
             },
         ];
+        let v2 = v2_response(&outcomes);
+        assert!(v2.starts_with(r#"{"key_schema_id":null,"value_schema_id":null,"offsets":[{"partition":1,"offset":7,"#), "{v2}");
         assert_eq!(
-            v2_response(&outcomes),
+            parsed(v2),
             json!({"key_schema_id": null, "value_schema_id": null, "offsets": [
                 {"partition": 1, "offset": 7, "error_code": null, "error": null},
                 {"partition": 2, "offset": null, "error_code": 2, "error": "broker down"}
@@ -628,13 +698,13 @@ mod tests {
             panic!("must parse")
         };
         assert_eq!(
-            v3_report("ep-local", "ep-events", &recs[0], &outcomes[0]),
+            parsed(v3_report("ep-local", "ep-events", &recs[0], &outcomes[0])),
             json!({"error_code": 200, "cluster_id": "ep-local", "topic_name": "ep-events",
                    "partition_id": 1, "offset": 7, "timestamp": "2026-11-26T06:00:00.123Z",
                    "key": {"type": "STRING", "size": 3}, "value": {"type": "JSON", "size": 7}})
         );
         assert_eq!(
-            v3_report("ep-local", "ep-events", &recs[0], &outcomes[1]),
+            parsed(v3_report("ep-local", "ep-events", &recs[0], &outcomes[1])),
             json!({"error_code": 50003, "message": "broker down"})
         );
     }

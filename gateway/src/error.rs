@@ -103,8 +103,7 @@ impl ApiError {
 
     /// The JSON envelope `{"error_code": n, "message": "..."}`.
     pub fn body(&self) -> Vec<u8> {
-        let body = serde_json::json!({ "error_code": self.code.code(), "message": self.message });
-        body.to_string().into_bytes()
+        crate::api::error_body(self.code.code(), &self.message).into_bytes()
     }
 }
 

@@ -6,6 +6,7 @@
 //! and a REST proxy must not create topics because of a typo in a URL.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -32,7 +33,10 @@ struct TopicCache {
 pub struct Kafka {
     brokers: Vec<String>,
     timeout: Duration,
+    /// Held across a connection attempt, so concurrent requests share one attempt.
     client: Mutex<Option<Arc<Client>>>,
+    /// Mirrors `client.is_some()` for readers that must not wait behind a connect.
+    connected: AtomicBool,
     topics: Mutex<TopicCache>,
     partition_clients: Mutex<HashMap<(String, i32), Arc<PartitionClient>>>,
 }
@@ -52,6 +56,7 @@ impl Kafka {
             brokers,
             timeout,
             client: Mutex::new(None),
+            connected: AtomicBool::new(false),
             topics: Mutex::new(TopicCache {
                 partitions: HashMap::new(),
                 fetched: None,
@@ -69,9 +74,10 @@ impl Kafka {
         }
     }
 
-    /// Whether a client connection has been established (for the health endpoint).
-    pub async fn connected(&self) -> bool {
-        self.client.lock().await.is_some()
+    /// Whether a client connection has been established (for the health endpoint, which
+    /// must answer at once even while a request waits for the broker).
+    pub fn connected(&self) -> bool {
+        self.connected.load(Ordering::Relaxed)
     }
 
     async fn client(&self) -> Result<Arc<Client>, ApiError> {
@@ -89,6 +95,7 @@ impl Kafka {
             Err(_) => return Err(unavailable("connect", "timed out")),
         };
         *guard = Some(Arc::clone(&client));
+        self.connected.store(true, Ordering::Relaxed);
         Ok(client)
     }
 

@@ -150,10 +150,10 @@ async fn produce_v2(gw: &Gateway, topic: &str, req: Request<Incoming>) -> Result
     if let Some(err) = all_failed(&outcomes) {
         return Err(err);
     }
-    Ok(json_response(
+    Ok(respond(
         200,
         V2_RESPONSE_TYPE,
-        &api::v2_response(&outcomes),
+        api::v2_response(&outcomes).into_bytes(),
     ))
 }
 
@@ -179,7 +179,7 @@ async fn produce_v3(gw: &Gateway, topic: &str, req: Request<Incoming>) -> Result
     let body = read_body(gw, req).await?;
     let records = api::parse_v3(&body, gw.config.max_record_bytes)?;
     let outcomes = gw.produce(topic, records.clone()).await?;
-    let reports: Vec<Value> = records
+    let reports: Vec<String> = records
         .iter()
         .zip(&outcomes)
         .map(|(r, o)| api::v3_report(&gw.config.cluster_id, topic, r, o))
@@ -187,22 +187,27 @@ async fn produce_v3(gw: &Gateway, topic: &str, req: Request<Incoming>) -> Result
     match (reports.as_slice(), outcomes.as_slice()) {
         // One record: the HTTP status carries its result.
         ([report], [Outcome::Failed { error, .. }]) => {
-            let mut r = json_response(
-                error.to_api_error().code.status(),
+            let e = error.to_api_error();
+            let mut r = respond(
+                e.code.status(),
                 "application/json",
-                report,
+                report.clone().into_bytes(),
             );
-            if let Some(secs) = error.to_api_error().retry_after {
+            if let Some(secs) = e.retry_after {
                 r.headers_mut().insert(RETRY_AFTER, HeaderValue::from(secs));
             }
             Ok(r)
         }
-        ([report], _) => Ok(json_response(200, "application/json", report)),
+        ([report], _) => Ok(respond(
+            200,
+            "application/json",
+            report.clone().into_bytes(),
+        )),
         // Several concatenated records: 200 and one report per record, each with its code.
         _ => {
             let mut body = Vec::new();
             for r in &reports {
-                body.extend_from_slice(r.to_string().as_bytes());
+                body.extend_from_slice(r.as_bytes());
                 body.push(b'\n');
             }
             Ok(respond(200, "application/json", body))
@@ -230,7 +235,7 @@ async fn health(gw: &Gateway) -> Resp {
         "application/json",
         &json!({
             "status": "ok",
-            "brokerConnected": gw.kafka.connected().await,
+            "brokerConnected": gw.kafka.connected(),
             "inFlight": gw.in_flight(),
             "maxInFlight": gw.config.max_in_flight,
             "recordsWritten": s.records_written.load(Ordering::Relaxed),
