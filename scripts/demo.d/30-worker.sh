@@ -4,7 +4,9 @@
 # Sourced by scripts/demo.sh with scripts/lib/proc.sh loaded and cwd = repo root.
 make --no-print-directory setup-worker
 port_free 8787
-start_bg demo-worker worker/scripts/dev.sh 8787 \
+# The page's catalog and rules (www/) are published to the Worker's local KV, so
+# the edge decides over the same data as the page.
+EP_CONFIG_DIR=www start_bg demo-worker worker/scripts/dev.sh 8787 \
     --var SINK_URL:http://127.0.0.1:18082 \
     --var STOREFRONT_ORIGIN:http://127.0.0.1:8080
 wait_port 8787 60 demo-worker

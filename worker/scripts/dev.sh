@@ -10,6 +10,8 @@
 # Local state (queues, KV, Durable Objects) lives in .run/wrangler-state-PORT and
 # starts empty on every run, so no queued message from an earlier run is replayed.
 # The devtools inspector listens on 127.0.0.1:(PORT+1000).
+# EP_CONFIG_DIR=DIR publishes DIR/catalog.json, rules.json and model.bin (those
+# present) to the local CONFIG_KV first, as production would (the demo uses www/).
 set -euo pipefail
 port="${1:?usage: worker/scripts/dev.sh PORT [wrangler dev args...]}"
 shift
@@ -32,7 +34,17 @@ base="worker/.dev.vars"
 export CLOUDFLARE_CF_FETCH_ENABLED=false WRANGLER_SEND_METRICS=false \
        WRANGLER_SEND_ERROR_REPORTS=false WRANGLER_HIDE_BANNER=true \
        WRANGLER_LOG_PATH="$state/logs"
-exec worker/node_modules/.bin/wrangler dev --local \
+wrangler=worker/node_modules/.bin/wrangler
+if [ -n "${EP_CONFIG_DIR:-}" ]; then
+    for f in catalog.json rules.json model.bin; do
+        [ -f "$EP_CONFIG_DIR/$f" ] || continue
+        "$wrangler" kv key put "$f" --path "$EP_CONFIG_DIR/$f" --binding CONFIG_KV \
+            --local --persist-to "$state" >/dev/null
+        echo "dev.sh: published $EP_CONFIG_DIR/$f to the local CONFIG_KV"
+    done
+fi
+
+exec "$wrangler" dev --local \
     --ip 127.0.0.1 --port "$port" \
     --inspector-ip 127.0.0.1 --inspector-port "$((port + 1000))" \
     --persist-to "$state" --env-file "$vars" \

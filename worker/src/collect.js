@@ -84,7 +84,16 @@ export async function collect(request, env, ctx, s) {
     throw new HttpError(413, "TOO_LARGE", `a batch holds at most ${s.maxEvents} events`);
   }
   const nowMs = Date.now();
-  const results = validateEvents(events, nowMs);
+  let results;
+  try {
+    results = validateEvents(events, nowMs);
+  } catch (err) {
+    // A batch the core refuses as a whole (e.g. over its own batch limit).
+    if (err && typeof err.code === "string") {
+      throw new HttpError(err.code === "TOO_LARGE" ? 413 : 400, err.code, String(err.message));
+    }
+    throw err;
+  }
 
   // Per-session budget, charged in events, all or nothing for the request.
   const perSession = new Map();

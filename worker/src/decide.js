@@ -1,6 +1,6 @@
 // POST /v1/decide: a server-side decision from the session's Durable Object.
 //
-// Body: { sessionId, slot, k?, context?, excludeCart?, excludePurchased?,
+// Body: { sessionId, slot, k?, context?, item?, exclude?, excludeCart?, excludePurchased?,
 //         snapshot? (base64, seeds a session the edge has not seen yet),
 //         includeSnapshot? (return the snapshot for hydration) }
 // The decision request itself (slot, k, context, ...) is checked by the core.
@@ -11,7 +11,7 @@ import { sessionLimiter } from "./ratelimit.js";
 import { fromBase64, toBase64 } from "./base64.js";
 
 const MAX_SESSION_ID = 128;
-const DECIDE_FIELDS = ["slot", "k", "context", "excludeCart", "excludePurchased"];
+const DECIDE_FIELDS = ["slot", "k", "context", "item", "exclude", "excludeCart", "excludePurchased"];
 
 /** The session id: the Durable Object's name, so it must be a sane string. */
 export function sessionIdOf(body) {

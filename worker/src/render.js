@@ -40,6 +40,14 @@ export function itemsHtml(items) {
     .join("");
 }
 
+function safeDecode(s) {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return "";
+  }
+}
+
 function cookieValue(request, name) {
   const header = request.headers.get("cookie") ?? "";
   for (const part of header.split(";")) {
@@ -92,6 +100,8 @@ export async function render(request, env, ctx, s) {
   if (isNew) sessionId = newSessionId();
   const stub = sessionStub(env, sessionId);
   const context = { page: url.pathname };
+  // On a product page the decision is about that product (related, accessories...).
+  const productId = url.pathname.startsWith("/p/") ? safeDecode(url.pathname.slice(3)) : "";
   const decisions = [];
   let snapshot = null;
 
@@ -102,7 +112,9 @@ export async function render(request, env, ctx, s) {
         const kAttr = Number.parseInt(el.getAttribute("data-ep-k") ?? "", 10);
         const k = Number.isFinite(kAttr) && kAttr > 0 ? Math.min(kAttr, s.decideMaxK) : DEFAULT_K;
         try {
-          const res = await stub.decide(sessionId, { slot, k, context }, { withSnapshot: true });
+          const req = { slot, k, context };
+          if (productId) req.item = productId;
+          const res = await stub.decide(sessionId, req, { withSnapshot: true });
           if (res.error) {
             console.warn("slot left static:", slot, res.error.code);
             return;

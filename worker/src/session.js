@@ -14,12 +14,6 @@ import { loadAssets } from "./assets.js";
 
 const SNAPSHOT_KEY = "snapshot";
 
-function randomSeed() {
-  const a = new Uint32Array(1);
-  crypto.getRandomValues(a);
-  return a[0];
-}
-
 /** The `{ code, path, message }` of a core error; unknown throws stay opaque. */
 export function coreError(err) {
   if (err && typeof err.code === "string") {
@@ -39,7 +33,8 @@ export class SessionDO extends DurableObject {
   /** A Personalizer with catalog, rules and model loaded, for `sessionId`. */
   async #fresh(sessionId) {
     const assets = await loadAssets(this.env);
-    const p = new Personalizer({ sessionId, seed: randomSeed() });
+    // No seed: the core draws one, so ids made in different objects differ.
+    const p = new Personalizer({ sessionId });
     p.loadCatalog(assets.catalogText);
     p.loadRules(assets.rulesText);
     if (assets.model) p.loadModel(assets.model);

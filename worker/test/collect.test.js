@@ -65,10 +65,11 @@ describe("POST /v1/collect", () => {
       "accepted", "rejected", "rejected", "accepted", "rejected", "rejected",
     ]);
     expect(body.results[0].id).toBe("01JD0000000000000000000001");
-    expect(body.results[1].error).toMatchObject({ code: "MISSING_FIELD", path: "item" });
-    expect(body.results[2].error).toMatchObject({ code: "INVALID_VALUE", path: "type" });
-    expect(body.results[4].error.code).toBe("WRONG_TYPE");
-    expect(body.results[5].error).toMatchObject({ code: "BAD_TIMESTAMP", path: "ts" });
+    // Paths are the core's, located in the batch.
+    expect(body.results[1].error).toMatchObject({ code: "MISSING_FIELD", path: "[1].item" });
+    expect(body.results[2].error).toMatchObject({ code: "INVALID_VALUE", path: "[2].type" });
+    expect(body.results[4].error).toMatchObject({ code: "WRONG_TYPE", path: "[4]" });
+    expect(body.results[5].error).toMatchObject({ code: "BAD_TIMESTAMP", path: "[5].ts" });
     for (const r of body.results.filter((r) => r.status === "rejected")) {
       expect(typeof r.error.message).toBe("string");
       expect(r.error.message.length).toBeGreaterThan(0);
@@ -77,7 +78,14 @@ describe("POST /v1/collect", () => {
     expect(sent.map((m) => m.body.id)).toEqual(["01JD0000000000000000000001", "01JD0000000000000000000002"]);
   });
 
-  it("gives every forwarded event an id", async () => {
+  it("requires a session id on collected events (the Kafka key)", async () => {
+    const { res, sent } = await collectDirect({ events: [{ type: "page_view" }] });
+    const body = await res.json();
+    expect(body.results[0].error).toMatchObject({ code: "MISSING_FIELD", path: "[0].sessionId" });
+    expect(sent).toEqual([]);
+  });
+
+  it("gives every forwarded event an id and a timestamp", async () => {
     const sid = freshSession();
     const { res, sent } = await collectDirect({ events: [event("page_view", sid), event("page_view", sid)] });
     const body = await res.json();
@@ -86,6 +94,7 @@ describe("POST /v1/collect", () => {
     expect(ids.every((id) => typeof id === "string" && id.length > 0)).toBe(true);
     expect(new Set(ids).size).toBe(2);
     expect(body.results.map((r) => r.id)).toEqual(ids);
+    expect(sent.every((m) => typeof m.body.ts === "number")).toBe(true);
   });
 
   it("enriches with receive time, country and colo, and replaces client-sent values", async () => {

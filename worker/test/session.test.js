@@ -32,6 +32,22 @@ describe("POST /v1/decide", () => {
     }
   });
 
+  it("applies the bundled catalog and rules: no out-of-stock or zenith items, the orbit boost fires", async () => {
+    // k = 4: enough items qualify, so no best-seller fill is needed (see the report on fallback).
+    const { body } = await decideFor(freshSession(), { k: 4 });
+    const ids = body.items.map((i) => i.id);
+    expect(ids).toHaveLength(4);
+    // sku-12 is the first best-seller in fixtures/catalog.json, but it is out of stock;
+    // sku-5 and sku-9 are best-selling zenith items, excluded by the hide-zenith rule.
+    expect(ids).not.toContain("sku-12");
+    expect(ids).not.toContain("sku-5");
+    expect(ids).not.toContain("sku-9");
+    expect(body.rulesFired).toEqual(expect.arrayContaining(["hide-zenith", "boost-orbit"]));
+    // The best-seller list has sku-1 before sku-8; the orbit boost lifts sku-8 above it.
+    expect(ids.indexOf("sku-8")).toBeGreaterThanOrEqual(0);
+    expect(ids.indexOf("sku-8")).toBeLessThan(ids.indexOf("sku-1"));
+  });
+
   it("requires a session id", async () => {
     const res = await post("/v1/decide", { slot: "home-recs" });
     expect(res.status).toBe(400);
