@@ -20,5 +20,7 @@ export default defineConfig({
   test: {
     include: ["test/**/*.test.js"],
     testTimeout: 30000,
+    // Logs of passing tests (expected warnings on failure paths) stay out of the output.
+    silent: "passed-only",
   },
 });

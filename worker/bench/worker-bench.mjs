@@ -9,8 +9,8 @@
 // A preflight (OPTIONS) is measured the same way as the floor of the harness.
 // Also bundles the Worker with `wrangler deploy --dry-run --outdir dist/worker`
 // and reports the upload size, raw and gzip. Writes dist/worker-bench.json.
-import { execFileSync } from "node:child_process";
-import { mkdirSync, readFileSync, readdirSync, writeFileSync } from "node:fs";
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { unstable_startWorker } from "wrangler";
@@ -78,11 +78,15 @@ async function measure(name, makeRequest, worker, pids) {
 
 function bundleSize() {
   const outdir = join(REPO, "dist", "worker");
-  const log = execFileSync(join(WORKER_DIR, "node_modules", ".bin", "wrangler"),
-    ["deploy", "--dry-run", "--outdir", outdir], { cwd: REPO, env: process.env, encoding: "utf8" });
+  rmSync(outdir, { recursive: true, force: true });
+  const run = spawnSync(join(WORKER_DIR, "node_modules", ".bin", "wrangler"),
+    ["deploy", "--dry-run", "--outdir", outdir], { cwd: REPO, env: { ...process.env, WRANGLER_LOG: "log" }, encoding: "utf8" });
+  const log = `${run.stdout}\n${run.stderr}`.replace(/\x1b\[[0-9;]*m/g, "");
+  if (run.status !== 0) throw new Error(`wrangler deploy --dry-run failed:\n${log}`);
   const m = log.match(/Total Upload:\s*([\d.]+)\s*KiB\s*\/\s*gzip:\s*([\d.]+)\s*KiB/);
+  if (!m) throw new Error(`no "Total Upload" line in:\n${log}`);
   const files = readdirSync(outdir).filter((f) => !f.endsWith(".map"));
-  return { totalUploadKiB: m ? Number(m[1]) : null, gzipKiB: m ? Number(m[2]) : null, files, log: log.trim().split("\n").filter((l) => /Upload|wasm|KiB/.test(l)) };
+  return { totalUploadKiB: Number(m[1]), gzipKiB: Number(m[2]), files };
 }
 
 function events(sessionId, n, i) {

@@ -14,6 +14,10 @@ import { loadAssets } from "./assets.js";
 
 const SNAPSHOT_KEY = "snapshot";
 
+function assetsKey(a) {
+  return `${a.catalogVersion}/${a.rulesVersion}/${a.modelHash}`;
+}
+
 /** The `{ code, path, message }` of a core error; unknown throws stay opaque. */
 export function coreError(err) {
   if (err && typeof err.code === "string") {
@@ -28,16 +32,23 @@ export class SessionDO extends DurableObject {
     super(ctx, env);
     this.p = null;
     this.sessionId = null;
+    this.assetsKey = null;
   }
 
-  /** A Personalizer with catalog, rules and model loaded, for `sessionId`. */
+  /** Loads catalog, rules and model into `p`; returns the assets' version key. */
+  #loadAssetsInto(p, assets) {
+    p.loadCatalog(assets.catalogText);
+    p.loadRules(assets.rulesText);
+    if (assets.model) p.loadModel(assets.model);
+    return assetsKey(assets);
+  }
+
+  /** A Personalizer with the current catalog, rules and model, for `sessionId`. */
   async #fresh(sessionId) {
     const assets = await loadAssets(this.env);
     // No seed: the core draws one, so ids made in different objects differ.
     const p = new Personalizer({ sessionId });
-    p.loadCatalog(assets.catalogText);
-    p.loadRules(assets.rulesText);
-    if (assets.model) p.loadModel(assets.model);
+    this.assetsKey = this.#loadAssetsInto(p, assets);
     return p;
   }
 
@@ -53,20 +64,44 @@ export class SessionDO extends DurableObject {
     return p.state().sessionId === sessionId;
   }
 
-  /** The live Personalizer, restored from storage on first use. */
-  async #personalizer(sessionId, clientSnapshot = null) {
-    if (this.p && this.sessionId === sessionId) return this.p;
+  /** First use: restore from storage (or the client's snapshot), else start fresh. */
+  async #load(sessionId, clientSnapshot) {
     const stored = await this.ctx.storage.get(SNAPSHOT_KEY);
     let p = await this.#fresh(sessionId);
     const bytes = stored ?? clientSnapshot;
     if (bytes && !this.#restoreInto(p, bytes, sessionId)) {
-      p.free?.();
+      p.free();
       p = await this.#fresh(sessionId);
     }
     this.p = p;
     this.sessionId = sessionId;
     if (!stored && bytes) await this.#save();
-    return p;
+  }
+
+  /**
+   * The live Personalizer. The first call loads it while other calls wait
+   * (blockConcurrencyWhile), so two early requests cannot build two sessions.
+   * Later calls pick up newly published catalog, rules or model.
+   */
+  async #personalizer(sessionId, clientSnapshot = null) {
+    if (!this.p || this.sessionId !== sessionId) {
+      await this.ctx.blockConcurrencyWhile(async () => {
+        if (!this.p || this.sessionId !== sessionId) await this.#load(sessionId, clientSnapshot);
+      });
+      return this.p;
+    }
+    const assets = await loadAssets(this.env);
+    const key = assetsKey(assets);
+    if (key !== this.assetsKey) {
+      try {
+        this.assetsKey = this.#loadAssetsInto(this.p, assets);
+      } catch (err) {
+        // The core keeps the previous catalog/rules/model when new ones are bad.
+        console.error("published assets rejected:", coreError(err).code);
+        this.assetsKey = key;
+      }
+    }
+    return this.p;
   }
 
   async #save() {

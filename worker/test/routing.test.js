@@ -1,5 +1,6 @@
 // Routing, CORS, preflight and the write key: the checks in front of every API route.
-import { SELF } from "cloudflare:test";
+import { SELF, env, createExecutionContext } from "cloudflare:test";
+import worker from "../src/index.js";
 import { describe, it, expect } from "vitest";
 import { BASE, ORIGIN, WRITE_KEY, event, freshIp, freshSession, post } from "./helpers.js";
 
@@ -22,6 +23,21 @@ describe("routing", () => {
     expect(res.status).toBe(405);
     expect(res.headers.get("allow")).toContain(allowed);
     expect((await res.json()).error.code).toBe("METHOD_NOT_ALLOWED");
+  });
+
+  it("answers an internal failure with a bare 500 that names nothing inside", async () => {
+    // A deployment with its Durable Object binding missing: the decide route throws.
+    const request = new Request(BASE + "/v1/decide", {
+      method: "POST",
+      headers: { "x-ep-write-key": WRITE_KEY, "cf-connecting-ip": freshIp(), origin: ORIGIN },
+      body: JSON.stringify({ sessionId: freshSession(), slot: "home-recs" }),
+    });
+    const res = await worker.fetch(request, { ...env, SESSIONS: undefined }, createExecutionContext());
+    expect(res.status).toBe(500);
+    const text = await res.text();
+    expect(JSON.parse(text)).toEqual({ error: { code: "INTERNAL", message: "internal error" } });
+    expect(text).not.toMatch(/SESSIONS|TypeError|at |\.js/);
+    expect(res.headers.get("access-control-allow-origin")).toBe(ORIGIN);
   });
 
   it("refuses non-GET requests to pages", async () => {

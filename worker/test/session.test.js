@@ -4,6 +4,7 @@ import { describe, it, expect } from "vitest";
 import { event, freshSession, post } from "./helpers.js";
 import { Personalizer } from "../src/core.js";
 import { fromBase64 } from "../src/base64.js";
+import { forgetAssets } from "../src/assets.js";
 
 function stub(sid) {
   return env.SESSIONS.get(env.SESSIONS.idFromName(sid));
@@ -136,5 +137,23 @@ describe("POST /v1/decide", () => {
     const { status, body } = await decideFor(freshSession(), { snapshot: "%%%" });
     expect(status).toBe(400);
     expect(body.error.code).toBe("SNAPSHOT_CORRUPT");
+  });
+
+  it("picks up rules published to KV in a live session", async () => {
+    const sid = freshSession();
+    const before = await decideFor(sid);
+    expect(before.body.items.map((i) => i.id)).toContain("sku-10");
+    await env.CONFIG_KV.put("rules.json", JSON.stringify({
+      rules: [{ id: "hide-sku-10", priority: 1, condition: { "==": [{ var: "item.id" }, "sku-10"] }, action: { type: "exclude" } }],
+    }));
+    forgetAssets();
+    try {
+      const after = await decideFor(sid);
+      expect(after.body.items.map((i) => i.id)).not.toContain("sku-10");
+      expect(after.body.rulesFired).toContain("hide-sku-10");
+    } finally {
+      await env.CONFIG_KV.delete("rules.json");
+      forgetAssets();
+    }
   });
 });
