@@ -227,11 +227,16 @@ impl Engine {
                 Ok(())
             }
             Err(e) => {
-                let id = self.ids.next(now_ms, &mut self.rng);
-                self.session = Session::new(id, self.config.user_id.clone(), now_ms, self.config.half_life_ms);
+                self.reset_session(now_ms);
                 Err(e)
             }
         }
+    }
+
+    /// Starts a fresh session (new id, empty state).
+    pub fn reset_session(&mut self, now_ms: f64) {
+        let id = self.ids.next(now_ms, &mut self.rng);
+        self.session = Session::new(id, self.config.user_id.clone(), now_ms, self.config.half_life_ms);
     }
 
     /// Replaces the rule set; a bad set leaves the current one in place.

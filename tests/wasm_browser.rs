@@ -44,7 +44,7 @@ fn snapshot_survives_in_local_storage_across_instances() {
     drop(first);
 
     // A new engine instance, as after a page reload.
-    let mut second: Personalizer = loaded_personalizer();
+    let mut second: Personalizer = seeded_personalizer(43);
     assert_ne!(second.session_id(), session);
     assert!(second.restore_from_storage(key).expect("restore"));
     assert_eq!(second.session_id(), session);

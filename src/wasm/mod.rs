@@ -16,7 +16,8 @@ pub use personalizer::Personalizer;
 /// evaluated, so merchants can test their conditions.
 #[wasm_bindgen(js_name = evalCondition)]
 pub fn eval_condition(condition: JsValue, data: JsValue) -> Result<JsValue, JsValue> {
-    let rule = from_js_or_text(condition, "condition")?;
+    // A JS string is a JsonLogic string literal here, not JSON text.
+    let rule = from_js(condition, "condition")?;
     let data = from_js(data, "data")?;
     let out = crate::logic::eval_json(&rule, &data).map_err(js_err)?;
     to_js(&out)

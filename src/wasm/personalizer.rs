@@ -64,9 +64,15 @@ impl Personalizer {
     /// A corrupted stored value throws and leaves a fresh session behind.
     #[wasm_bindgen(js_name = restoreFromStorage)]
     pub fn restore_from_storage(&mut self, key: &str) -> Result<bool, JsValue> {
-        match storage::load(key).map_err(js_err)? {
-            None => Ok(false),
-            Some(bytes) => self.engine.restore(&bytes, now()).map(|_| true).map_err(js_err),
+        match storage::load(key) {
+            Ok(None) => Ok(false),
+            Ok(Some(bytes)) => self.engine.restore(&bytes, now()).map(|_| true).map_err(js_err),
+            Err(e) => {
+                if e.code == crate::error::ErrorCode::SnapshotCorrupt {
+                    self.engine.reset_session(now());
+                }
+                Err(js_err(e))
+            }
         }
     }
 
