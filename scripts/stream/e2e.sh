@@ -28,6 +28,8 @@ SESSIONS="${EP_E2E_SESSIONS:-200}"
 BATCH="${EP_E2E_BATCH:-50}"
 TOPIC="${EP_E2E_TOPIC:-ep-events}"
 CLUSTER_ID="ep-e2e"
+# The Worker's sink API: v2 (its default) or v3 (one record per request, per-session order).
+SINK_API="${EP_E2E_SINK_API:-v2}"
 
 if [ -n "${EP_E2E_VIA:-}" ]; then
     VIA="$EP_E2E_VIA"
@@ -66,7 +68,7 @@ if [ ! -d tests/stream/node_modules/kafkajs ]; then
     (cd tests/stream && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
-echo "==> e2e-stream: broker :$BROKER_PORT, gateway :$GATEWAY_PORT, via $VIA, $COUNT events" >&2
+echo "==> e2e-stream: broker :$BROKER_PORT, gateway :$GATEWAY_PORT, via $VIA$([ "$VIA" = worker ] && echo " (sink API $SINK_API)"), $COUNT events" >&2
 scripts/stream/broker.sh start "$BROKER_PORT" "$TOPIC" 3
 scripts/stream/gateway.sh start "$GATEWAY_PORT" "$BROKER_PORT" --cluster-id "$CLUSTER_ID"
 
@@ -81,7 +83,8 @@ if [ "$VIA" = worker ]; then
     # fresh local state; its secrets come from these variables.
     EP_WRITE_KEY="$WRITE_KEY" EP_SINK_TOKEN="$TOKEN" start_bg "worker-e2e-$WORKER_PORT" \
         worker/scripts/dev.sh "$WORKER_PORT" \
-        --var "SINK_URL:http://127.0.0.1:$GATEWAY_PORT" --var "SINK_TOPIC:$TOPIC" --var SINK_API:v2
+        --var "SINK_URL:http://127.0.0.1:$GATEWAY_PORT" --var "SINK_TOPIC:$TOPIC" \
+        --var "SINK_API:$SINK_API" --var "SINK_CLUSTER_ID:$CLUSTER_ID"
     wait_port "$WORKER_PORT" 90 "worker-e2e-$WORKER_PORT"
     POST_ARGS+=(--target worker --url "http://127.0.0.1:$WORKER_PORT" --write-key "$WRITE_KEY")
     # The Worker answers before its Queue delivers; give the queue consumer time.
