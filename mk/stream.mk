@@ -21,3 +21,7 @@ e2e-stream: setup-stream ## Broker + gateway (+ wrangler dev Worker when present
 	@scripts/stream/e2e.sh
 
 test-stream: test-gateway e2e-stream ## Gateway tests, then the stream end-to-end check
+
+.PHONY: bench-stream
+bench-stream: setup-stream ## Gateway throughput (v2, several batch sizes) against local Tansu -> dist/gateway-bench.json
+	@scripts/stream/bench.sh
