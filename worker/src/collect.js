@@ -59,16 +59,21 @@ async function forward(env, events) {
   for (const batch of chunks(events)) await env.EVENTS_QUEUE.sendBatch(batch);
 }
 
-/** Tracks each session's events in its SessionDO, so edge decisions see them. */
-async function trackInSessions(env, events) {
-  const bySession = new Map();
+/** The events grouped by session id, in order. */
+function bySession(events) {
+  const out = new Map();
   for (const ev of events) {
     if (typeof ev.sessionId !== "string") continue;
-    const list = bySession.get(ev.sessionId) ?? [];
+    const list = out.get(ev.sessionId) ?? [];
     list.push(ev);
-    bySession.set(ev.sessionId, list);
+    out.set(ev.sessionId, list);
   }
-  const calls = [...bySession].map(([sid, evs]) =>
+  return out;
+}
+
+/** Tracks each session's events in its SessionDO, so edge decisions see them. */
+async function trackInSessions(env, sessions) {
+  const calls = [...sessions].map(([sid, evs]) =>
     env.SESSIONS.get(env.SESSIONS.idFromName(sid)).track(sid, evs),
   );
   const results = await Promise.allSettled(calls);
@@ -135,7 +140,14 @@ export async function collect(request, env, ctx, s) {
     ctx.waitUntil(
       forward(env, accepted).catch((err) => console.error("queue send failed:", String(err))),
     );
-    if (s.trackInSession) await trackInSessions(env, accepted);
+    if (s.trackInSession) {
+      // A browser batch is one session: track it before answering, so the next
+      // page render sees it. Batches spanning many sessions (server-side
+      // sources) would wait on many objects: those are tracked in the background.
+      const sessions = bySession(accepted);
+      if (sessions.size <= 1) await trackInSessions(env, sessions);
+      else ctx.waitUntil(trackInSessions(env, sessions));
+    }
   }
   return json({ accepted: accepted.length, rejected: out.length - accepted.length, results: out });
 }

@@ -167,6 +167,20 @@ describe("POST /v1/collect", () => {
     expect(calls).toEqual([100, 100, 50]);
   });
 
+  it("tracks every session of a multi-session batch in its Durable Object", async () => {
+    const a = freshSession();
+    const b = freshSession();
+    const view = (sid) => event("product_view", sid, { item: { id: "sku-6" } });
+    const { res } = await collectDirect({ events: [view(a), view(b), view(a)] });
+    expect((await res.json()).accepted).toBe(3);
+    const stateOf = (sid) => env.SESSIONS.get(env.SESSIONS.idFromName(sid)).state(sid);
+    const [sa, sb] = await Promise.all([stateOf(a), stateOf(b)]);
+    expect(sa.sessionId).toBe(a);
+    expect(sb.sessionId).toBe(b);
+    expect(sa.recent).toHaveLength(2);
+    expect(sb.recent).toHaveLength(1);
+  });
+
   it("accepts a bare array of events", async () => {
     const res = await post("/v1/collect", [event("page_view", freshSession())]);
     expect(res.status).toBe(200);
