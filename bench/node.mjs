@@ -1,0 +1,371 @@
+// The Node benchmark (`make bench`): the wasm build (dist/node) against a
+// plain-JS implementation of the same engine (bench/js-engine.mjs, rules in
+// json-logic-js), json-logic-js alone, GrowthBook's condition evaluator, and
+// the bundle sizes of tracking/flag SDKs. Everything runs side by side in one
+// process, on one workload (bench/workload.mjs), so ratios are comparable.
+//
+//   node bench/node.mjs WORKLOAD.json [NATIVE.json]
+//
+// Writes dist/bench.json and prints a markdown table. Medians of several
+// batches; each batch is sized to run >= ~20 ms. No number here is asserted
+// by any test: timings depend on the machine.
+import { readFileSync, writeFileSync, mkdirSync, existsSync } from "node:fs";
+import { createRequire } from "node:module";
+import { gzipSync } from "node:zlib";
+import { fileURLToPath } from "node:url";
+import { dirname, join } from "node:path";
+import { JsPersonalizer, installMerchantOps } from "./js-engine.mjs";
+
+const repo = join(dirname(fileURLToPath(import.meta.url)), "..");
+const toolsRequire = createRequire(join(repo, "tools", "package.json"));
+const jsonLogic = installMerchantOps();
+const { evalCondition: gbEvalCondition } = toolsRequire("@growthbook/growthbook");
+const esbuild = toolsRequire("esbuild");
+const wasm = createRequire(import.meta.url)(join(repo, "dist", "node", "edge_personalize.js"));
+
+const [workloadPath, nativePath] = process.argv.slice(2);
+if (!workloadPath) {
+  console.error("usage: node bench/node.mjs WORKLOAD.json [NATIVE.json]");
+  process.exit(2);
+}
+const workloadText = readFileSync(workloadPath, "utf8");
+const W = JSON.parse(workloadText);
+const catalogText = JSON.stringify(W.catalog);
+
+// ---------------------------------------------------------------- timing
+const now = () => Number(process.hrtime.bigint());
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+/**
+ * Median ns per operation. `fn(i)` runs `opsPerCall` operations; `setup()`
+ * (untimed) runs before each batch when given.
+ */
+function measure(fn, { opsPerCall = 1, batches = 11, minBatchNs = 20e6, setup } = {}) {
+  setup?.();
+  for (let i = 0; i < 3; i++) fn(i); // warm up the JIT and caches
+  let calls = 1;
+  for (;;) {
+    setup?.();
+    const t = now();
+    for (let i = 0; i < calls; i++) fn(i);
+    if (now() - t >= minBatchNs || calls >= 1 << 20) break;
+    calls *= 2;
+  }
+  const per = [];
+  for (let b = 0; b < batches; b++) {
+    setup?.();
+    const t = now();
+    for (let i = 0; i < calls; i++) fn(i);
+    per.push((now() - t) / (calls * opsPerCall));
+  }
+  return median(per);
+}
+
+/**
+ * Two competitors measured in alternating batches (A, B, A, B, ...), so a
+ * change in machine load hits both alike and their ratio stays meaningful
+ * on a shared machine. Returns [medianA, medianB] in ns per operation.
+ */
+function measurePair(fnA, fnB, { opsPerCall = 1, batches = 11, minBatchNs = 20e6 } = {}) {
+  const calibrate = (fn) => {
+    for (let i = 0; i < 3; i++) fn();
+    let calls = 1;
+    for (;;) {
+      const t = now();
+      for (let i = 0; i < calls; i++) fn();
+      if (now() - t >= minBatchNs || calls >= 1 << 20) return calls;
+      calls *= 2;
+    }
+  };
+  const ca = calibrate(fnA);
+  const cb = calibrate(fnB);
+  const a = [];
+  const b = [];
+  for (let k = 0; k < batches; k++) {
+    let t = now();
+    for (let i = 0; i < ca; i++) fnA();
+    a.push((now() - t) / (ca * opsPerCall));
+    t = now();
+    for (let i = 0; i < cb; i++) fnB();
+    b.push((now() - t) / (cb * opsPerCall));
+  }
+  return [median(a), median(b)];
+}
+
+// ---------------------------------------------------------------- engines
+// The wasm clock is Date.now(), so events are placed relative to the moment
+// they are tracked; the decisions compared below then see the session as the
+// native bench does at its fixed `nowMs`.
+const eventsNow = () => W.events.map(({ offsetMs, ...e }) => ({ ...e, ts: Date.now() + offsetMs }));
+let events = eventsNow();
+
+function wasmEngine() {
+  const p = new wasm.Personalizer(W.config);
+  p.loadCatalog(W.catalog);
+  p.loadRules(W.rules);
+  return p;
+}
+function jsEngine() {
+  const p = new JsPersonalizer({ sessionId: W.config.sessionId }, events[0].ts);
+  p.loadCatalog(W.catalog);
+  p.loadRules(W.rules);
+  return p;
+}
+
+const results = {};
+const notes = [];
+
+console.error(`bench: ${W.catalog.items.length} items, ${events.length} events, ${W.rules.rules.length} rules; node ${process.version}; ${wasm.version()}`);
+
+// Catalog load (10k items).
+// Each engine is freed right away: wasm memory is not garbage-collected, and
+// leaving 10k-item catalogs to the finalizer would measure memory growth.
+const loadInto = (what) => () => {
+  const p = new wasm.Personalizer(W.config);
+  p.loadCatalog(what);
+  p.free();
+};
+results.catalog_load_wasm_text_ms = measure(loadInto(catalogText), { batches: 5, minBatchNs: 1 }) / 1e6;
+results.catalog_load_wasm_object_ms = measure(loadInto(W.catalog), { batches: 5, minBatchNs: 1 }) / 1e6;
+results.catalog_load_js_ms = measure(() => new JsPersonalizer({}, W.nowMs).loadCatalog(W.catalog), { batches: 5, minBatchNs: 1 }) / 1e6;
+
+// track: 200 events into a fresh session, per event.
+[results.track_wasm_us, results.track_js_us] = measurePair(
+  () => {
+    const p = new wasm.Personalizer(W.config);
+    for (const e of events) p.track(e);
+    p.free();
+  },
+  () => {
+    const p = new JsPersonalizer({ sessionId: W.config.sessionId }, events[0].ts);
+    for (const e of events) p.track(e);
+  },
+  { opsPerCall: events.length },
+).map((ns) => ns / 1e3);
+
+// decide after the 200-event session, k = 10, 25 rules.
+const pw = wasmEngine();
+const pj = jsEngine();
+events = eventsNow();
+for (const e of events) pw.track(e);
+for (const e of events) pj.track(e);
+const dw = pw.decide(W.request);
+const dj = pj.decide(W.request, Date.now());
+[results.decide_wasm_us, results.decide_js_us] = measurePair(
+  () => pw.decide(W.request),
+  () => pj.decide(W.request, Date.now()),
+).map((ns) => ns / 1e3);
+const wIds = dw.items.map((x) => x.id);
+const jIds = dj.items.map((x) => x.id);
+results.decide_same_items = wIds.filter((id) => jIds.includes(id)).length;
+results.decide_same_order = JSON.stringify(wIds) === JSON.stringify(jIds);
+results.decide_wasm_rules_fired = dw.rulesFired.length;
+results.decide_js_rules_fired = dj.rulesFired.length;
+if (!results.decide_same_order) {
+  notes.push(`wasm and JS decisions differ: wasm [${wIds.join(",")}] rules ${dw.rulesFired.join(",")}; js [${jIds.join(",")}] rules ${dj.rulesFired.join(",")}`);
+}
+
+// snapshot / restore of that session.
+const snap = pw.snapshot();
+results.snapshot_bytes = snap.length;
+results.snapshot_wasm_us = measure(() => pw.snapshot()) / 1e3;
+const pr = new wasm.Personalizer(W.config);
+results.restore_wasm_us = measure(() => pr.restore(snap)) / 1e3;
+
+// ---------------------------------------------------------------- rules alone
+// The data a rule sees: the session as state() reports it, one item, the request context.
+const state = pw.state();
+const item = W.catalog.items[4242] ?? W.catalog.items[0];
+const ruleData = {
+  session: state,
+  item: { id: item.id, category: item.category, brand: item.brand, price: item.price, inStock: item.inStock, tags: item.tags, popularity: item.popularity },
+  context: W.request.context,
+  slot: W.request.slot,
+  now: Date.now(),
+};
+const conditions = W.rules.rules.map((r) => r.condition);
+let agree = 0;
+for (const c of conditions) {
+  let a, b;
+  try { a = JSON.stringify(wasm.evalCondition(c, ruleData)); } catch (e) { a = `error ${e.code}`; }
+  try { b = JSON.stringify(jsonLogic.apply(c, ruleData)); } catch (e) { b = `error ${e.message}`; }
+  if (a === b) agree++;
+  else notes.push(`rule condition results differ: ${JSON.stringify(c).slice(0, 120)}: wasm ${a} vs json-logic-js ${b}`);
+}
+results.rules_agree = `${agree}/${conditions.length}`;
+[results.rules_wasm_ns, results.rules_jsonlogicjs_ns] = measurePair(
+  () => { for (const c of conditions) wasm.evalCondition(c, ruleData); },
+  () => { for (const c of conditions) jsonLogic.apply(c, ruleData); },
+  { opsPerCall: conditions.length, batches: 7 },
+);
+// The same conditions with small data (no 200-event session), to show what
+// marshalling the data into wasm costs per call.
+const smallData = { ...ruleData, session: { ...state, recent: state.recent.slice(0, 5) } };
+[results.rules_small_data_wasm_ns, results.rules_small_data_jsonlogicjs_ns] = measurePair(
+  () => { for (const c of conditions) wasm.evalCondition(c, smallData); },
+  () => { for (const c of conditions) jsonLogic.apply(c, smallData); },
+  { opsPerCall: conditions.length, batches: 7 },
+);
+
+// The JsonLogic conformance cases (tests.json-style, shared/conformance).
+const confPath = ["../shared/conformance/jsonlogic/compatible.json", "../../shared/conformance/jsonlogic/compatible.json"]
+  .map((p) => join(repo, p))
+  .find(existsSync);
+if (confPath) {
+  const cases = JSON.parse(readFileSync(confPath, "utf8")).filter((c) => typeof c === "object" && c !== null);
+  let wOk = 0;
+  let jOk = 0;
+  const runW = (c) => { try { return wasm.evalCondition(c.rule, c.data ?? null); } catch { return undefined; } };
+  const runJ = (c) => { try { return jsonLogic.apply(c.rule, c.data ?? null); } catch { return undefined; } };
+  for (const c of cases) {
+    if (JSON.stringify(runW(c)) === JSON.stringify(c.result)) wOk++;
+    if (JSON.stringify(runJ(c)) === JSON.stringify(c.result)) jOk++;
+  }
+  results.conformance_cases = cases.length;
+  results.conformance_wasm_pass = wOk;
+  results.conformance_jsonlogicjs_pass = jOk;
+  [results.conformance_wasm_ns, results.conformance_jsonlogicjs_ns] = measurePair(
+    () => { for (const c of cases) runW(c); },
+    () => { for (const c of cases) runJ(c); },
+    { opsPerCall: cases.length },
+  );
+} else {
+  notes.push("conformance cases not found (shared/conformance/jsonlogic/compatible.json next to the repo)");
+}
+
+// GrowthBook's targeting conditions (MongoDB-style) over the same session,
+// flattened into attributes the way a GrowthBook integration would.
+const cartValue = state.cart.reduce((s, l) => s + (l.price ?? 0) * l.quantity, 0);
+const attrs = {
+  id: state.sessionId, device: "mobile", country: "DE", weather: "rain", page: "/",
+  productViews: state.counters.product_view, searches: state.counters.search, addToCarts: state.counters.add_to_cart,
+  purchases: state.counters.purchase, events: state.counters.events, cartValue, cartItems: state.cart.map((l) => l.item),
+  recentCategories: [...new Set(state.recent.map((r) => r.category).filter(Boolean))],
+  recentItems: state.recent.slice(0, 20).map((r) => r.item), lastViewed: state.recent[0]?.item,
+  lastBrand: state.recent[0]?.brand, categoryAffinity: state.affinity.category, brandAffinity: state.affinity.brand,
+  itemId: item.id, itemCategory: item.category, itemBrand: item.brand, itemPrice: item.price, itemTags: item.tags, itemPopularity: item.popularity, inStock: item.inStock,
+};
+const gbConditions = [
+  { inStock: false },
+  { cartItems: { $elemMatch: { $eq: item.id } } },
+  { "categoryAffinity.running-shoes": { $gt: 0 }, itemCategory: "socks" },
+  { recentCategories: { $elemMatch: { $eq: "tents" } }, itemCategory: "sleeping-bags" },
+  { itemTags: { $elemMatch: { $eq: "sale" } } },
+  { productViews: { $gte: 3 }, addToCarts: 0, itemPrice: { $gt: 300 } },
+  { events: 0 },
+  { device: "mobile", itemPrice: { $lt: 50 } },
+  { "brandAffinity.northpeak": { $gt: 1 }, itemBrand: "northpeak" },
+  { purchases: { $gt: 0 }, itemCategory: "tents" },
+  { itemTags: { $elemMatch: { $eq: "sale" } }, itemPopularity: { $lt: 0.2 } },
+  { cartValue: { $gt: 150 }, itemPrice: { $lt: 30 } },
+  { searches: { $gte: 2 }, itemTags: { $elemMatch: { $eq: "waterproof" } } },
+  { recentCategories: { $elemMatch: { $eq: "headlamps" } }, itemCategory: { $in: ["backpacks", "tents"] } },
+  { addToCarts: { $gt: 0 } },
+  { recentItems: { $size: { $gte: 2 } } },
+  { page: "/c/tents", itemCategory: "socks" },
+  { itemPrice: { $lte: 200 } },
+  { $or: [{ itemBrand: "acme" }, { lastBrand: "acme" }] },
+  { events: { $lt: 5 }, itemPopularity: { $gt: 0.8 } },
+  { cartItems: { $elemMatch: { $eq: item.id } } },
+  { recentItems: { $elemMatch: { $eq: item.id } } },
+  { weather: { $in: ["rain", "storm"] }, itemCategory: { $in: ["rain-jackets", "backpacks"] } },
+  { page: { $regex: "^/p/" } },
+  { $and: [{ country: { $in: ["DE", "AT", "CH"] } }, { $not: { device: "desktop" } }] },
+];
+results.growthbook_condition_ns = measure(() => { for (const c of gbConditions) gbEvalCondition(attrs, c); }, { opsPerCall: gbConditions.length });
+
+// ---------------------------------------------------------------- sizes
+const gz = (buf) => gzipSync(buf, { level: 9 }).length;
+// bench/json-logic.mjs loads the library through createRequire for Node;
+// in a bundle it is a plain import.
+const plainJsonLogic = {
+  name: "plain-json-logic",
+  setup(build) {
+    build.onResolve({ filter: /\/json-logic\.mjs$/ }, () => ({ path: "json-logic-shim", namespace: "shim" }));
+    build.onLoad({ filter: /.*/, namespace: "shim" }, () => ({
+      contents: 'import j from "json-logic-js"; export default j;',
+      resolveDir: repo,
+    }));
+  },
+};
+async function bundleGzip(entrySource) {
+  const out = await esbuild.build({
+    stdin: { contents: entrySource, resolveDir: repo, sourcefile: "entry.mjs", loader: "js" },
+    nodePaths: [join(repo, "tools", "node_modules")],
+    plugins: [plainJsonLogic],
+    bundle: true, minify: true, format: "esm", platform: "browser", target: "es2020", write: false, logLevel: "silent",
+    define: { "process.env.NODE_ENV": '"production"' },
+  });
+  const code = Buffer.concat(out.outputFiles.map((f) => Buffer.from(f.contents)));
+  return { raw: code.length, gzip: gz(code) };
+}
+const size = JSON.parse(readFileSync(join(repo, "dist", "size.json"), "utf8"));
+results.wasm_glue_gzip_bytes = size.wasm_glue_gzip_bytes;
+results.wasm_glue_raw_bytes = size.wasm_glue_raw_bytes;
+const packages = {
+  "json-logic-js": 'import * as m from "json-logic-js"; globalThis.m = m;',
+  "@growthbook/growthbook": 'import * as m from "@growthbook/growthbook"; globalThis.m = m;',
+  "@snowplow/browser-tracker": 'import * as m from "@snowplow/browser-tracker"; globalThis.m = m;',
+  "@segment/analytics-next": 'import * as m from "@segment/analytics-next"; globalThis.m = m;',
+  "plain-JS engine (bench/js-engine.mjs + json-logic-js)": `import * as m from ${JSON.stringify(join(repo, "bench", "js-engine.mjs"))}; globalThis.m = m;`,
+};
+const sizes = {};
+for (const [name, src] of Object.entries(packages)) {
+  try {
+    sizes[name] = await bundleGzip(src);
+  } catch (e) {
+    notes.push(`bundle of ${name} failed: ${e.message.split("\n")[0]}`);
+  }
+}
+results.bundle_gzip_bytes = Object.fromEntries(Object.entries(sizes).map(([k, v]) => [k, v.gzip]));
+
+// ---------------------------------------------------------------- native
+if (nativePath && existsSync(nativePath)) {
+  results.native = JSON.parse(readFileSync(nativePath, "utf8"));
+  // Same engine, same workload: the native and wasm decisions must agree.
+  results.decide_native_same_as_wasm = JSON.stringify(results.native.decide_item_ids) === JSON.stringify(wIds);
+  if (!results.decide_native_same_as_wasm) {
+    notes.push(`native and wasm decisions differ: native [${results.native.decide_item_ids}] wasm [${wIds}]`);
+  }
+}
+
+// ---------------------------------------------------------------- output
+const ratio = (a, b) => (a > 0 && b > 0 ? Number((a / b).toPrecision(3)) : null);
+results.ratio_decide_js_over_wasm = ratio(results.decide_js_us, results.decide_wasm_us);
+results.ratio_track_js_over_wasm = ratio(results.track_js_us, results.track_wasm_us);
+results.ratio_rules_jsonlogicjs_over_wasm = ratio(results.rules_jsonlogicjs_ns, results.rules_wasm_ns);
+results.ratio_conformance_jsonlogicjs_over_wasm = ratio(results.conformance_jsonlogicjs_ns, results.conformance_wasm_ns);
+results.machine = { node: process.version, engine: wasm.version(), cpus: (await import("node:os")).cpus().length, date: new Date().toISOString() };
+results.notes = notes;
+mkdirSync(join(repo, "dist"), { recursive: true });
+writeFileSync(join(repo, "dist", "bench.json"), JSON.stringify(results, null, 2) + "\n");
+
+const f = (x, d = 1) => (x == null ? "–" : x >= 100 ? Math.round(x).toLocaleString("en-US") : x.toFixed(d));
+const n = results.native ?? {};
+const rows = [
+  ["decide (10k items, 200 events, 25 rules, k=10)", "µs", n.decide_us, results.decide_wasm_us, results.decide_js_us],
+  ["track, per event", "µs", n.track_us, results.track_wasm_us, results.track_js_us],
+  ["rule condition, 200-event session (native: compiled, live session; wasm: evalCondition incl. marshalling the data)", "ns", n.rule_condition_ns, results.rules_wasm_ns, results.rules_jsonlogicjs_ns],
+  ["rule condition, small data", "ns", null, results.rules_small_data_wasm_ns, results.rules_small_data_jsonlogicjs_ns],
+  [`JsonLogic conformance case (${results.conformance_cases ?? "?"} cases)`, "ns", n.conformance_case_ns, results.conformance_wasm_ns, results.conformance_jsonlogicjs_ns],
+  ["GrowthBook condition (reference, 25 conditions)", "ns", null, null, results.growthbook_condition_ns],
+  ["catalog load, 10k items (native: parsed value; wasm: JSON text; JS: object)", "ms", n.catalog_load_ms, results.catalog_load_wasm_text_ms, results.catalog_load_js_ms],
+  ["catalog load, 10k items, JS object (wasm marshals it)", "ms", null, results.catalog_load_wasm_object_ms, results.catalog_load_js_ms],
+  ["snapshot", "µs", n.snapshot_us, results.snapshot_wasm_us, null],
+  ["restore", "µs", n.restore_us, results.restore_wasm_us, null],
+];
+console.log("\n| workload | unit | native Rust | wasm in Node | plain JS (json-logic-js) | JS / wasm |");
+console.log("|---|---|---:|---:|---:|---:|");
+for (const [name, unit, nat, w, j] of rows) {
+  console.log(`| ${name} | ${unit} | ${f(nat)} | ${f(w)} | ${f(j)} | ${w && j ? Number((j / w).toPrecision(2)) + "×" : "–"} |`);
+}
+console.log(`\nSame decision from wasm and plain JS: ${results.decide_same_items}/10 items, same order: ${results.decide_same_order}; native = wasm: ${results.decide_native_same_as_wasm ?? "not run"}. Rule results agree: ${results.rules_agree}. Conformance: wasm ${results.conformance_wasm_pass}/${results.conformance_cases}, json-logic-js ${results.conformance_jsonlogicjs_pass}/${results.conformance_cases}. Snapshot: ${results.snapshot_bytes} bytes.`);
+console.log("\n| bundle (esbuild --bundle --minify, gzip -9) | gzip bytes | KB |");
+console.log("|---|---:|---:|");
+console.log(`| **edge-personalize wasm + JS glue** | ${results.wasm_glue_gzip_bytes} | ${(results.wasm_glue_gzip_bytes / 1024).toFixed(1)} |`);
+for (const [name, v] of Object.entries(sizes)) console.log(`| ${name} | ${v.gzip} | ${(v.gzip / 1024).toFixed(1)} |`);
+if (notes.length) console.log("\nNotes:\n" + notes.map((x) => `- ${x}`).join("\n"));
+console.log("\nwrote dist/bench.json");

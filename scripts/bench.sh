@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# `make bench`: the native and the Node benchmarks on one shared workload.
+# Not part of `make test`; no timing is asserted anywhere. Output:
+#   dist/bench/workload.json   the workload (10k items, 200 events, 25 rules)
+#   dist/bench/native.json     native Rust medians (examples/bench_native.rs)
+#   dist/bench.json            everything, with ratios; a markdown table on stdout
+set -euo pipefail
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$REPO"
+export PATH="$HOME/.cargo/bin:$PATH"
+
+make --no-print-directory build
+mkdir -p dist/bench
+node bench/workload.mjs dist/bench/workload.json
+
+# The JsonLogic conformance cases live in shared/, next to the repo.
+conformance=""
+for c in ../shared/conformance/jsonlogic/compatible.json ../../shared/conformance/jsonlogic/compatible.json; do
+    if [ -f "$c" ]; then conformance="$c"; break; fi
+done
+
+echo "==> native (cargo run --release --example bench_native)"
+cargo run --quiet --release -p edge-personalize --example bench_native -- dist/bench/workload.json $conformance >dist/bench/native.json
+echo "==> node (wasm vs plain JS)"
+node bench/node.mjs dist/bench/workload.json dist/bench/native.json
