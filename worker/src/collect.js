@@ -55,8 +55,16 @@ function chunks(events) {
   return out;
 }
 
+/** Hands the events to the queue; a failed send is tried once more before it is logged. */
 async function forward(env, events) {
-  for (const batch of chunks(events)) await env.EVENTS_QUEUE.sendBatch(batch);
+  for (const batch of chunks(events)) {
+    try {
+      await env.EVENTS_QUEUE.sendBatch(batch);
+    } catch (first) {
+      console.warn("queue send failed, retrying once:", String(first));
+      await env.EVENTS_QUEUE.sendBatch(batch);
+    }
+  }
 }
 
 /** The events grouped by session id, in order. */

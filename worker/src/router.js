@@ -1,5 +1,5 @@
 // Routing: which handler answers, and the checks every API route shares
-// (CORS allowlist, write key, per-IP rate limit), in that order.
+// (CORS allowlist, method, per-IP rate limit, write key), in that order.
 
 import { errorResponse, toResponse } from "./http.js";
 import { originAllowed, preflight, withCors } from "./cors.js";
@@ -28,9 +28,7 @@ async function api(route, request, env, ctx, s) {
   if (request.method !== route.method && !(route.method === "GET" && request.method === "HEAD")) {
     return respond(errorResponse(405, "METHOD_NOT_ALLOWED", `use ${route.method}`, { allow: `${route.method}, OPTIONS` }));
   }
-  if (route.needsKey && !(await writeKeyOk(request, s.writeKey))) {
-    return respond(errorResponse(401, "UNAUTHORIZED", "missing or wrong X-EP-Write-Key"));
-  }
+  // The IP budget is charged before the key check, so guessing keys costs budget too.
   const wait = ipLimiter.take(
     [{ key: clientIp(request), cost: 1 }],
     { burst: s.rate.ipBurst, perSecond: s.rate.ipPerSecond, maxKeys: s.rate.maxKeys },
@@ -38,6 +36,9 @@ async function api(route, request, env, ctx, s) {
   );
   if (wait > 0) {
     return respond(errorResponse(429, "RATE_LIMITED", "too many requests", { "retry-after": String(wait) }));
+  }
+  if (route.needsKey && !(await writeKeyOk(request, s.writeKey))) {
+    return respond(errorResponse(401, "UNAUTHORIZED", "missing or wrong X-EP-Write-Key"));
   }
   try {
     return respond(await route.handler(request, env, ctx, s));

@@ -75,6 +75,17 @@ describe("rate limits", () => {
     expect((await post("/v1/collect", { events: [] })).status).toBe(200);
   });
 
+  it("charges wrong-key requests to the IP budget too (key guessing is limited)", async () => {
+    const ip = freshIp();
+    const burst = Number(TEST_BINDINGS.RATE_IP_BURST);
+    for (let i = 0; i < burst; i++) {
+      const res = await post("/v1/collect", { events: [] }, { ip, headers: { "x-ep-write-key": `guess-${i}` } });
+      expect(res.status).toBe(401);
+    }
+    const limited = await post("/v1/collect", { events: [] }, { ip });
+    expect(limited.status).toBe(429);
+  });
+
   it("answers 429 once a session has sent its burst of events, whatever the IP", async () => {
     const sid = freshSession();
     const burst = Number(TEST_BINDINGS.RATE_SESSION_BURST);
