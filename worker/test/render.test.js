@@ -1,6 +1,6 @@
 // Edge rendering: HTMLRewriter fills data-ep-slot elements and embeds the snapshot.
 import { SELF, env, createExecutionContext } from "cloudflare:test";
-import { describe, it, expect } from "vitest";
+import { describe, it, expect, vi, afterEach } from "vitest";
 import worker from "../src/index.js";
 import { BASE, event, post } from "./helpers.js";
 import { Personalizer } from "../src/core.js";
@@ -18,6 +18,8 @@ function slotHtml(html, slot) {
   expect(m).not.toBeNull();
   return { tag: m[0].slice(0, m[0].indexOf(">") + 1), inner: m[1] };
 }
+
+afterEach(() => vi.restoreAllMocks());
 
 describe("edge rendering", () => {
   it("fills every slot with decided items and embeds the snapshot", async () => {
@@ -87,5 +89,44 @@ describe("edge rendering", () => {
     const res = await worker.fetch(new Request(BASE + "/"), { ...env, STOREFRONT_ORIGIN: "http://127.0.0.1:9" }, ctx);
     expect(res.status).toBe(502);
     expect((await res.json()).error.code).toBe("UPSTREAM_UNAVAILABLE");
+  });
+
+  it("proxies the storefront origin without cookies or the client address, and fills its slots", async () => {
+    const ORIGIN_URL = "http://storefront.test";
+    const realFetch = globalThis.fetch;
+    const upstream = [];
+    vi.spyOn(globalThis, "fetch").mockImplementation(async (input, init) => {
+      const req = new Request(input, init);
+      if (!req.url.startsWith(ORIGIN_URL)) return realFetch(input, init);
+      upstream.push({ url: req.url, headers: Object.fromEntries(req.headers) });
+      if (req.url.endsWith("/app.js")) return new Response("console.log(1)", { headers: { "content-type": "text/javascript" } });
+      return new Response('<html><body><ol data-ep-slot="home-recs" data-ep-k="2">static</ol></body></html>', {
+        headers: { "content-type": "text/html; charset=utf-8", etag: '"origin"' },
+      });
+    });
+    const envWithOrigin = { ...env, STOREFRONT_ORIGIN: ORIGIN_URL };
+    const headers = {
+      cookie: "ep_sid=s-proxytest; other=secret",
+      "cf-connecting-ip": "203.0.113.9",
+      "x-forwarded-for": "203.0.113.9",
+      "accept-language": "de-DE",
+    };
+    const page = await worker.fetch(new Request(BASE + "/p/sku-1?x=1", { headers }), envWithOrigin, createExecutionContext());
+    const html = await page.text();
+    expect(page.status).toBe(200);
+    expect(page.headers.get("etag")).toBeNull(); // personalized: the origin's validator no longer holds
+    expect(upstream[0].url).toBe(ORIGIN_URL + "/p/sku-1?x=1");
+    expect(upstream[0].headers["accept-language"]).toBe("de-DE");
+    for (const h of ["cookie", "cf-connecting-ip", "x-forwarded-for"]) expect(upstream[0].headers[h]).toBeUndefined();
+    const payload = snapshotPayload(html);
+    expect(payload.sessionId).toBe("s-proxytest");
+    expect(payload.decisions[0].items).toHaveLength(2);
+    expect(html).toContain(`data-ep-decision-id="${payload.decisions[0].decisionId}"`);
+    expect(html).not.toContain(">static<");
+
+    // Assets pass through untouched.
+    const asset = await worker.fetch(new Request(BASE + "/app.js"), envWithOrigin, createExecutionContext());
+    expect(await asset.text()).toBe("console.log(1)");
+    expect(asset.headers.get("set-cookie")).toBeNull();
   });
 });
