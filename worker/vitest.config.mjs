@@ -14,7 +14,11 @@ export default defineConfig({
     cloudflareTest({
       main: "./src/index.js",
       wrangler: { configPath: "../wrangler.toml" },
-      miniflare: { bindings: TEST_BINDINGS },
+      miniflare: {
+        bindings: TEST_BINDINGS,
+        // A real model artifact from ep-model (the model owner's test fixture).
+        dataBlobBindings: { TEST_MODEL_EPM: "../tests/model-fixtures/small.epm" },
+      },
     }),
   ],
   test: {

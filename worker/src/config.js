@@ -27,13 +27,22 @@ export function etagMatches(header, etag) {
     .some((t) => t === etag || t === "*");
 }
 
-/** Builds the config body, checking rules and model through the core. */
+/** Builds the config body, checking rules and model through the core; bad rules throw. */
 async function build(assets) {
   const p = new Personalizer({});
   try {
     const rules = p.loadRules(assets.rulesText);
-    const model = assets.model ? p.loadModel(assets.model) : null;
-    return {
+    // A bad model is reported, not fatal: pages and the edge decide without it.
+    let model = null;
+    let modelError = null;
+    if (assets.model) {
+      try {
+        model = p.loadModel(assets.model);
+      } catch (err) {
+        modelError = coreError(err).code;
+      }
+    }
+    const body = {
       coreVersion: version(),
       catalogVersion: assets.catalogVersion,
       rulesVersion: assets.rulesVersion,
@@ -41,6 +50,8 @@ async function build(assets) {
       ruleCount: rules.rules,
       rules: JSON.parse(assets.rulesText),
     };
+    if (modelError) body.modelError = modelError;
+    return body;
   } finally {
     p.free?.();
   }

@@ -35,11 +35,21 @@ export class SessionDO extends DurableObject {
     this.assetsKey = null;
   }
 
-  /** Loads catalog, rules and model into `p`; returns the assets' version key. */
+  /**
+   * Loads catalog, rules and model into `p`; returns the assets' version key.
+   * A model the core refuses is left out: decisions fall back to the
+   * catalog's relations and best-sellers (and say so in their reasons).
+   */
   #loadAssetsInto(p, assets) {
     p.loadCatalog(assets.catalogText);
     p.loadRules(assets.rulesText);
-    if (assets.model) p.loadModel(assets.model);
+    if (assets.model) {
+      try {
+        p.loadModel(assets.model);
+      } catch (err) {
+        console.error("model rejected, deciding without it:", coreError(err).code);
+      }
+    }
     return assetsKey(assets);
   }
 

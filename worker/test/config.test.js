@@ -1,8 +1,9 @@
 // GET /v1/config: versions and rules, ETag / If-None-Match, edge cache, KV publish.
 import { SELF, env } from "cloudflare:test";
 import { describe, it, expect, beforeEach } from "vitest";
-import { BASE, ORIGIN } from "./helpers.js";
+import { BASE, ORIGIN, freshSession, post } from "./helpers.js";
 import { forgetAssets } from "../src/assets.js";
+import { Personalizer } from "../src/core.js";
 import bundledRules from "../fixtures/rules.json";
 
 async function getConfig(headers = {}) {
@@ -12,6 +13,7 @@ async function getConfig(headers = {}) {
 describe("GET /v1/config", () => {
   beforeEach(async () => {
     await env.CONFIG_KV.delete("rules.json");
+    await env.CONFIG_KV.delete("model.bin");
     forgetAssets();
   });
 
@@ -78,5 +80,35 @@ describe("GET /v1/config", () => {
     expect(await res.json()).toEqual({
       error: { code: "CONFIG_INVALID", message: "the published configuration is not valid" },
     });
+  });
+
+  it("reports the version of a model published to KV (an ep-model artifact)", async () => {
+    const bytes = new Uint8Array(env.TEST_MODEL_EPM);
+    const p = new Personalizer({});
+    const expected = p.loadModel(bytes).version;
+    p.free();
+    await env.CONFIG_KV.put("model.bin", bytes);
+    forgetAssets();
+    const body = await (await getConfig()).json();
+    expect(typeof expected).toBe("string");
+    expect(body.modelVersion).toBe(expected);
+    expect(body.modelError).toBeUndefined();
+  });
+
+  it("reports a corrupt model instead of failing, and decisions go on without it", async () => {
+    const bytes = new Uint8Array(env.TEST_MODEL_EPM);
+    bytes[bytes.length >> 1] ^= 0xff;
+    await env.CONFIG_KV.put("model.bin", bytes);
+    forgetAssets();
+    const res = await getConfig();
+    expect(res.status).toBe(200);
+    const body = await res.json();
+    expect(body.modelVersion).toBeNull();
+    expect(body.modelError).toBe("MODEL_CORRUPT");
+    const decided = await post("/v1/decide", { sessionId: freshSession(), slot: "home-recs", k: 3 });
+    expect(decided.status).toBe(200);
+    const decision = await decided.json();
+    expect(decision.modelVersion).toBeNull();
+    expect(decision.items.length).toBe(3);
   });
 });

@@ -156,4 +156,20 @@ describe("POST /v1/decide", () => {
       forgetAssets();
     }
   });
+
+  it("decides with a model published to KV, in a live session", async () => {
+    const sid = freshSession();
+    const before = await decideFor(sid);
+    expect(before.body.modelVersion).toBeNull();
+    await env.CONFIG_KV.put("model.bin", new Uint8Array(env.TEST_MODEL_EPM));
+    forgetAssets();
+    try {
+      const after = await decideFor(sid);
+      expect(typeof after.body.modelVersion).toBe("string");
+      expect(after.body.modelVersion.length).toBeGreaterThan(0);
+    } finally {
+      await env.CONFIG_KV.delete("model.bin");
+      forgetAssets();
+    }
+  });
 });
