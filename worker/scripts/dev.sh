@@ -11,7 +11,8 @@
 # starts empty on every run, so no queued message from an earlier run is replayed.
 # The devtools inspector listens on 127.0.0.1:(PORT+1000).
 # EP_CONFIG_DIR=DIR publishes DIR/catalog.json, rules.json and model.bin (those
-# present) to the local CONFIG_KV first, as production would (the demo uses www/).
+# present) to the local CONFIG_KV first, as production would (the demo uses www/);
+# EP_MODEL_FILE=FILE publishes FILE (an ep-model artifact) as model.bin.
 set -euo pipefail
 port="${1:?usage: worker/scripts/dev.sh PORT [wrangler dev args...]}"
 shift
@@ -42,6 +43,11 @@ if [ -n "${EP_CONFIG_DIR:-}" ]; then
             --local --persist-to "$state" >/dev/null
         echo "dev.sh: published $EP_CONFIG_DIR/$f to the local CONFIG_KV"
     done
+fi
+if [ -n "${EP_MODEL_FILE:-}" ] && [ -f "$EP_MODEL_FILE" ]; then
+    "$wrangler" kv key put model.bin --path "$EP_MODEL_FILE" --binding CONFIG_KV \
+        --local --persist-to "$state" >/dev/null
+    echo "dev.sh: published $EP_MODEL_FILE to the local CONFIG_KV as model.bin"
 fi
 
 exec "$wrangler" dev --local \
