@@ -185,7 +185,7 @@ impl Catalog {
         }
         if cat.bestsellers.is_empty() {
             let mut by_pop: Vec<u32> = (0..cat.items.len() as u32).collect();
-            by_pop.sort_by(|&a, &b| cat.popularity(b).total_cmp(&cat.popularity(a)).then(a.cmp(&b)));
+            crate::order::sort_by(&mut by_pop, &|&a, &b| cat.popularity(b).total_cmp(&cat.popularity(a)).then(a.cmp(&b)));
             by_pop.truncate(MAX_BESTSELLERS.min(100));
             cat.bestsellers = by_pop;
         }
@@ -201,7 +201,7 @@ impl Catalog {
         let items = &cat.items;
         let pop = |i: u32| items.get(i as usize).map(|it| it.popularity).unwrap_or(0.0);
         for list in cat.by_category.values_mut().chain(cat.by_brand.values_mut()) {
-            list.sort_by(|&a, &b| pop(b).total_cmp(&pop(a)).then(a.cmp(&b)));
+            crate::order::sort_by(list, &|&a, &b| pop(b).total_cmp(&pop(a)).then(a.cmp(&b)));
         }
         let info = LoadInfo { items: cat.items.len(), dangling_relations: dangling, version };
         Ok((cat, info))
@@ -321,7 +321,7 @@ fn parse_relations(v: &Value, index: &HashMap<String, u32>, dangling: &mut usize
             None => *dangling += 1,
         }
     }
-    out.sort_by(|a, b| b.1.total_cmp(&a.1));
+    crate::order::sort_by(&mut out, &|a, b| b.1.total_cmp(&a.1));
     Ok(out)
 }
 

@@ -22,6 +22,7 @@ pub mod json;
 pub mod limits;
 pub mod logic;
 pub mod model;
+pub mod order;
 pub mod rules;
 pub mod session;
 

@@ -117,7 +117,11 @@ impl RuleSet {
             }
             rules.push(rule);
         }
-        rules.sort_by(|a, b| b.priority.cmp(&a.priority));
+        // Sort positions, not rules: `Rule` is not `Copy`, and one sort serves all.
+        let mut order: Vec<(i64, usize)> = rules.iter().enumerate().map(|(i, r)| (r.priority, i)).collect();
+        crate::order::sort_by(&mut order, &|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        let mut slots: Vec<Option<Rule>> = rules.into_iter().map(Some).collect();
+        let rules: Vec<Rule> = order.iter().filter_map(|&(_, i)| slots.get_mut(i).and_then(Option::take)).collect();
         Ok(RuleSet { rules, version })
     }
 }

@@ -107,6 +107,16 @@ fn exclude_pin_and_bury_rules_apply() {
 }
 
 #[test]
+fn the_bestseller_fill_obeys_exclude_rules() {
+    let mut e = engine();
+    e.load_rules(&v(r#"{"rules":[{"id":"no-bags","condition":{"==":[{"var":"item.category"},"bags"]},"action":{"type":"exclude"}}]}"#))
+        .expect("rules");
+    // A fresh session asks for more than the non-bag best-sellers can fill.
+    let got = ids(&decide(&mut e, r#"{"slot":"home","k":12}"#, T0));
+    assert!(got.iter().all(|id| !id.starts_with("bag-")), "{got:?}");
+}
+
+#[test]
 fn a_hostile_rule_is_reported_and_the_decision_goes_on() {
     let mut e = engine();
     let big: Vec<String> = (0..2000).map(|i| i.to_string()).collect();

@@ -458,7 +458,7 @@ pub fn decide(inp: &Inputs, req: &DecideRequest, decision_id: String) -> Decisio
     //    ranking under the diversity cap.
     let personal = pool.list.iter().any(|c| !c.popular_only && !c.excluded);
     let mut ranked: Vec<&Candidate> = pool.list.iter().filter(|c| !c.excluded).collect();
-    ranked.sort_by(|a, b| {
+    crate::order::sort_by(&mut ranked, &|a, b| {
         let ka = (a.pin.is_none(), a.first.is_none(), a.first.unwrap_or(0));
         let kb = (b.pin.is_none(), b.first.is_none(), b.first.unwrap_or(0));
         ka.cmp(&kb).then(b.score.total_cmp(&a.score)).then(a.idx.cmp(&b.idx))
@@ -509,7 +509,21 @@ pub fn decide(inp: &Inputs, req: &DecideRequest, decision_id: String) -> Decisio
     // 5. Fallback when fewer than k qualify.
     if decision.items.len() < k {
         let before = decision.items.len();
-        fill_from_bestsellers(cat, k, &blocked, &mut decision, "fallback:bestsellers");
+        // The fill obeys exclusions too: a candidate already excluded stays
+        // out, and a best-seller never seen as a candidate meets the exclude rules now.
+        let excluded_by_rules = |idx: u32| -> bool {
+            if let Some(c) = pool.at.get(&idx).and_then(|&pos| pool.list.get(pos)) {
+                return c.excluded;
+            }
+            let Some(it) = cat.item(idx) else { return true };
+            let scope = DecisionScope { session: s, now_ms: now, slot: &req.slot, context: &req.context, item: Some(&it.value) };
+            live.iter()
+                .filter_map(|&ri| inp.rules.rules.get(ri))
+                .filter(|r| matches!(r.action, Action::Exclude))
+                .any(|r| all_true(&r.item_part, &scope).unwrap_or(false))
+        };
+        let fill_blocked = |idx: u32| blocked(idx) || excluded_by_rules(idx);
+        fill_from_bestsellers(cat, k, &fill_blocked, &mut decision, "fallback:bestsellers");
         decision.fallback_used |= decision.items.len() > before;
     }
     decision

@@ -84,7 +84,7 @@ impl AffinityTable {
             .map(|(k, e)| (k.as_str(), e.score * decay(now_ms - e.at_ms, half_life_ms)))
             .filter(|(_, s)| *s > 1e-9)
             .collect();
-        all.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+        crate::order::sort_by(&mut all, &|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(b.0)));
         all.truncate(n);
         all
     }

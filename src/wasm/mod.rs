@@ -46,7 +46,7 @@ pub fn validate_events(batch: JsValue, now_ms: f64, seed: Option<f64>) -> Result
                     let mut err = crate::json::Map::with_capacity(3);
                     err.insert("code", Value::from(e.code.as_str()));
                     err.insert("path", Value::from(e.path.as_str()));
-                    err.insert("message", Value::from(e.to_string()));
+                    err.insert("message", Value::from(e.message));
                     m.insert("ok", Value::Bool(false));
                     m.insert("error", Value::Object(err));
                 }

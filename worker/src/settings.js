@@ -57,7 +57,7 @@ export function settings(env) {
     sink: {
       url: str(env, "SINK_URL").replace(/\/+$/, ""),
       api: str(env, "SINK_API", "v2") === "v3" ? "v3" : "v2",
-      topic: str(env, "SINK_TOPIC", "edge-events"),
+      topic: str(env, "SINK_TOPIC", "ep-events"),
       clusterId: str(env, "SINK_CLUSTER_ID"),
       token: str(env, "SINK_TOKEN"),
       auth: str(env, "SINK_AUTH", "bearer") === "basic" ? "basic" : "bearer",

@@ -66,12 +66,12 @@ describe("queue consumer, v2", () => {
     const events = [ev(1, "s-a"), ev(2, "s-b"), ev(3, "s-a")];
     const seen = sinkAnswers((r) => json({ key_schema_id: null, value_schema_id: null,
       offsets: r.body.records.map((_, i) => ({ partition: 0, offset: i, error_code: null, error: null })) }));
-    const result = await runBatch("ep-events", messages(events), { SINK_URL: SINK, SINK_TOPIC: "edge-events" });
+    const result = await runBatch("ep-events", messages(events), { SINK_URL: SINK, SINK_TOPIC: "ep-events" });
     expect(result.ackAll).toBe(false);
     expect(result.retryMessages).toEqual([]);
     expect(result.explicitAcks.sort()).toEqual(["m0", "m1", "m2"]);
     expect(seen).toHaveLength(1);
-    expect(seen[0].url).toBe(`${SINK}/topics/edge-events`);
+    expect(seen[0].url).toBe(`${SINK}/topics/ep-events`);
     expect(seen[0].method).toBe("POST");
     expect(seen[0].headers["content-type"]).toBe("application/vnd.kafka.json.v2+json");
     expect(seen[0].headers.authorization).toBe("Bearer test-sink-token");
@@ -116,13 +116,13 @@ describe("queue consumer, v2", () => {
 
 describe("queue consumer, v3", () => {
   it("produces each record to the v3 records endpoint, in order per session", async () => {
-    const seen = sinkAnswers((r, n) => json({ error_code: 200, cluster_id: "c1", topic_name: "edge-events", partition_id: 0, offset: n }));
+    const seen = sinkAnswers((r, n) => json({ error_code: 200, cluster_id: "c1", topic_name: "ep-events", partition_id: 0, offset: n }));
     const events = [ev(1, "s-a"), ev(2, "s-a"), ev(3, "s-b")];
     const result = await runBatch("ep-events", messages(events), {
       SINK_URL: SINK, SINK_API: "v3", SINK_CLUSTER_ID: "c1", SINK_AUTH: "basic", SINK_TOKEN: "key:secret",
     });
     expect(result.explicitAcks.sort()).toEqual(["m0", "m1", "m2"]);
-    expect(seen.map((r) => r.url)).toEqual(Array(3).fill(`${SINK}/v3/clusters/c1/topics/edge-events/records`));
+    expect(seen.map((r) => r.url)).toEqual(Array(3).fill(`${SINK}/v3/clusters/c1/topics/ep-events/records`));
     expect(seen[0].headers["content-type"]).toBe("application/json");
     expect(seen[0].headers.authorization).toBe("Basic " + btoa("key:secret"));
     const sA = seen.filter((r) => r.body.key.data === "s-a").map((r) => r.body.value.data.id);
