@@ -85,7 +85,8 @@ impl<'a> Parser<'a> {
         let column = 1 + String::from_utf8_lossy(&self.bytes[line_start..pos]).chars().count();
         let found = match self.text.get(pos..).and_then(|rest| rest.chars().next()) {
             None => "end of input".to_string(),
-            Some(c) if c.is_control() => format!("{:?}", c),
+            // Code point, not `{:?}`: Debug formatting of chars costs KBs of wasm.
+            Some(c) if c.is_control() => format!("U+{:04X}", c as u32),
             Some(c) => format!("'{c}'"),
         };
         Error::new(

@@ -30,7 +30,10 @@ pub fn from_js(v: JsValue, path: &str) -> Result<Value, JsValue> {
     }
     serde_wasm_bindgen::from_value::<Value>(v).map_err(|e| {
         let msg = e.to_string();
-        let code = if msg.contains("deep") { ErrorCode::TooDeep } else { ErrorCode::WrongType };
+        // The value deserializer's only depth error starts with "nesting deeper".
+        // (serde-wasm-bindgen shows it as a JS Error: "Error: nesting deeper...").
+        let text = msg.strip_prefix("Error: ").unwrap_or(&msg);
+        let code = if text.starts_with("nesting deeper") { ErrorCode::TooDeep } else { ErrorCode::WrongType };
         to_js_error(&Error::new(code, path, format!("not a JSON-compatible value: {msg}")))
     })
 }

@@ -130,7 +130,19 @@ pub fn error_code_cases() -> Vec<(&'static str, Box<dyn Fn() -> String>)> {
     ]
 }
 
+/// A deeply nested JS object (not text) is stopped at the boundary.
+pub fn deep_js_objects_are_too_deep() {
+    let mut v = JsValue::from(1);
+    for _ in 0..500 {
+        let a = js_sys::Array::new();
+        a.push(&v);
+        v = a.into();
+    }
+    assert_eq!(code_of(loaded_personalizer().track(v)), "TOO_DEEP");
+}
+
 pub fn every_error_code_is_a_js_error() {
+    deep_js_objects_are_too_deep();
     for (want, case) in error_code_cases() {
         assert_eq!(case(), want, "the case for {want}");
     }
