@@ -17,7 +17,7 @@ model-eval: ## Diginetica eval: model vs POP/S-POP/Item-KNN, HR@20/MRR@20 on 60,
 
 model-build: ## Build dist/model.epm from the Diginetica training file (default hyperparameters)
 	@mkdir -p dist
-	$(EP_MODEL) build --train $(DIGINETICA)/train_sessions.txt --out dist/model.epm
+	$(EP_MODEL) build --train $(DIGINETICA)/train_sessions.txt --out dist/model.epm --max-gzip 2000000
 
 model-tune: ## Self-tune on the last 10% of the Diginetica training file and print the validation numbers
 	$(EP_MODEL) tune --train $(DIGINETICA)/train_sessions.txt

@@ -5,7 +5,9 @@
 
 use edge_personalize::model::build::{self, BuildParams};
 use edge_personalize::model::data;
-use edge_personalize::model::{fnv1a64, ScoreParams, SessionModel, FORMAT_VERSION, HEADER_LEN, MAX_SESSION_ITEMS};
+use edge_personalize::model::{
+    fnv1a64, Parts, ScoreParams, SessionModel, FORMAT_VERSION, HEADER_LEN, MAX_SESSION_ITEMS,
+};
 use edge_personalize::ErrorCode;
 
 fn small_model(sessions: usize, items: usize) -> SessionModel {
@@ -50,13 +52,35 @@ fn round_trip_keeps_everything() {
 #[test]
 fn ids_of_every_shape_round_trip() {
     // Numeric ids use the delta encoding; "007", "+1", "-3" and long numbers must not.
-    let ids: Vec<String> = ["17", "18", "5", "0", "007", "+1", "-3", "sku-1", "ünïcødé", "1000000000000000000000", "999999999999999", "20"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
+    let ids: Vec<String> = [
+        "17",
+        "18",
+        "5",
+        "0",
+        "007",
+        "+1",
+        "-3",
+        "sku-1",
+        "ünïcødé",
+        "1000000000000000000000",
+        "999999999999999",
+        "20",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
     let rows = vec![vec![(1u32, 15u8), (4, 3)], vec![(0, 15)], vec![], vec![], vec![(0, 1)]];
-    let m = SessionModel::from_parts("v", ScoreParams::default(), ids.clone(), 16, rows, vec![1.0; 12], vec![0; 12], vec![(0, 255)])
-        .expect("valid parts");
+    let parts = Parts {
+        version: "v".into(),
+        params: ScoreParams::default(),
+        ids: ids.clone(),
+        levels: 16,
+        rows,
+        scales: vec![1.0; 12],
+        rerate: vec![0; 12],
+        pop: vec![(0, 255)],
+    };
+    let m = SessionModel::from_parts(parts).expect("valid parts");
     for (i, id) in ids.iter().enumerate() {
         assert_eq!(m.item_id(i as u32), Some(id.as_str()));
         assert_eq!(m.item_index(id), Some(i as u32));
@@ -68,7 +92,8 @@ fn ids_of_every_shape_round_trip() {
 #[test]
 fn duplicate_ids_are_rejected() {
     let ids = vec!["a".to_string(), "a".to_string()];
-    let e = SessionModel::from_parts("v", ScoreParams::default(), ids, 16, vec![], vec![], vec![], vec![]).unwrap_err();
+    let parts = Parts { version: "v".into(), ids, levels: 16, ..Parts::default() };
+    let e = SessionModel::from_parts(parts).unwrap_err();
     assert_eq!(e.code, ErrorCode::ModelCorrupt);
 }
 
@@ -215,7 +240,16 @@ fn repeat_boost_ranks_session_items() {
     // With neighbours off and no popularity, the ranking is exactly the
     // repeat boost: most recent first, repeated clicks add up.
     let m = small_model(400, 120);
-    let p = ScoreParams { depth: 0, decay: 0.5, repeat: 1.0, repeat_decay: 0.5, pop: 0.0, repeat_mix: 1.0, hop: 0.0, hop_from: 0 };
+    let p = ScoreParams {
+        depth: 0,
+        decay: 0.5,
+        repeat: 1.0,
+        repeat_decay: 0.5,
+        pop: 0.0,
+        repeat_mix: 1.0,
+        hop: 0.0,
+        hop_from: 0,
+    };
     let m = m.with_params(p);
     let mut out = Vec::new();
     m.recommend(&[10, 11, 12], 20, &mut out);

@@ -41,12 +41,33 @@ fn synth_build_eval() {
     let model = d.join("model.epm");
     run(bin().args(["synth", "--sessions", "1500", "--items", "150", "--seed", "2", "--out"]).arg(&train));
     run(bin().args(["synth", "--sessions", "200", "--items", "150", "--seed", "3", "--out"]).arg(&test));
-    let (_, log) = run(bin().args(["build", "--format", "sessions", "--version", "cli-1", "--train"]).arg(&train).arg("--out").arg(&model));
+    let (_, log) = run(bin()
+        .args(["build", "--format", "sessions", "--version", "cli-1", "--train"])
+        .arg(&train)
+        .arg("--out")
+        .arg(&model));
     assert!(log.contains("wrote"), "progress on stderr: {log}");
     let bytes = std::fs::read(&model).expect("artifact written");
     let m = SessionModel::from_bytes(&bytes).expect("artifact loads");
     assert_eq!(m.version(), "cli-1");
     assert_eq!(m.len(), 150);
+
+    // A size budget shrinks the lists until the artifact fits, or fails.
+    let small = d.join("small.epm");
+    let (_, log) = run(bin().args(["build", "--max-gzip", "6000", "--train"]).arg(&train).arg("--out").arg(&small));
+    let gz =
+        edge_personalize::model::eval::gzip_size(&std::fs::read(&small).expect("written")).expect("gzip is installed");
+    assert!(gz <= 6000, "{gz} > 6000: {log}");
+    assert!(log.contains("over the 6000 byte budget"), "{log}");
+    let out = bin()
+        .args(["build", "--max-gzip", "10", "--train"])
+        .arg(&train)
+        .arg("--out")
+        .arg(d.join("never.epm"))
+        .output()
+        .expect("runs");
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot fit"));
 
     let (out, _) = run(bin().args(["eval", "--json", "--train"]).arg(&train).arg("--test").arg(&test));
     let v = json::parse(out.trim()).expect("stdout is one JSON object");
@@ -81,7 +102,8 @@ fn build_from_ndjson_and_tune() {
     }
     std::fs::write(&events, text).expect("write events");
     let model = d.join("m.epm");
-    let (_, log) = run(bin().args(["build", "--tune", "--rounds", "1", "--train"]).arg(&events).arg("--out").arg(&model));
+    let (_, log) =
+        run(bin().args(["build", "--tune", "--rounds", "1", "--train"]).arg(&events).arg("--out").arg(&model));
     assert!(log.contains("tuned on the last 10%"), "{log}");
     let m = SessionModel::from_bytes(&std::fs::read(&model).expect("model")).expect("loads");
     assert_eq!(m.len(), 7);

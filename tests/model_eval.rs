@@ -144,7 +144,7 @@ fn synthetic_end_to_end_tuned_beats_the_baselines() {
     let model = edge_personalize::model::SessionModel::from_bytes(&model.to_bytes()).expect("loads");
     let train: Vec<Vec<u32>> = ds.sessions.iter().map(|s| s.items.clone()).collect();
     let n = ds.items.len();
-    let m = eval::evaluate(&model, &test, 20);
+    let m = eval::evaluate_model(&model, ds.items.ids(), &test, 20);
     let pop = eval::evaluate(&Pop::new(n, &train), &test, 20);
     let spop = eval::evaluate(&SPop::new(n, &train), &test, 20);
     let knn = eval::evaluate(&ItemKnn::new(n, &train, 100), &test, 20);
@@ -168,6 +168,24 @@ fn tuning_never_ends_below_its_start_and_uses_only_the_tail() {
     assert!(t.metrics.hr() + t.metrics.mrr() >= t.default_metrics.hr() + t.default_metrics.mrr());
     // The tuned parameters reproduce the reported validation score.
     let model = build::build(&train, &t.params, "check").expect("builds");
-    let again = eval::evaluate(&model, &val, 20);
+    let again = eval::evaluate_model(&model, ds.items.ids(), &val, 20);
     assert!(close(again.hr(), t.metrics.hr()) && close(again.mrr(), t.metrics.mrr()), "{again:?} vs {:?}", t.metrics);
+}
+
+#[test]
+fn overrides_and_row_budgets() {
+    let mut p = BuildParams::default();
+    build::apply_overrides(&mut p, "window=3, beta=0.2,hop=0").expect("valid");
+    assert_eq!((p.window, p.beta, p.score.hop), (3, 0.2, 0.0));
+    assert!(build::apply_overrides(&mut p, "nope=1").is_err());
+    assert!(build::apply_overrides(&mut p, "window").is_err());
+    assert!(build::apply_overrides(&mut p, "alpha=-1").is_err());
+    assert!(build::apply_overrides(&mut p, "alpha=NaN").is_err());
+    // per_item * occ^power, clamped to [min_neighbours, neighbours]
+    let p = BuildParams { per_item: 2.0, power: 0.5, min_neighbours: 3, neighbours: 50, ..BuildParams::default() };
+    assert_eq!(build::row_budget(&p, 0.0), 3);
+    assert_eq!(build::row_budget(&p, 100.0), 20);
+    assert_eq!(build::row_budget(&p, 1e6), 50);
+    let fixed = BuildParams { per_item: 0.0, neighbours: 20, ..BuildParams::default() };
+    assert_eq!(build::row_budget(&fixed, 1e6), 20);
 }

@@ -14,11 +14,12 @@
 
 use super::data::{Dataset, Feedback, Session};
 use super::eval::{self, Metrics};
-use super::{ScoreParams, SessionModel, MAX_NEIGHBOURS};
+use super::{Parts, ScoreParams, SessionModel, MAX_NEIGHBOURS};
 use crate::error::Result;
 
 /// How neighbour lists are learned. Defaults are the values tuned on the
-/// last 10% of the Diginetica training file (see the README).
+/// last 10% of the Diginetica training file (`ep-model tune`); other shops
+/// should let the builder tune itself (`ep-model build --tune`).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct BuildParams {
     /// Largest distance (in clicks) between two items that still links them.
@@ -31,8 +32,14 @@ pub struct BuildParams {
     pub alpha: f32,
     /// Target normalisation (idf-like): links to j are divided by `count(j)^beta`.
     pub beta: f32,
-    /// Neighbours kept per item (the size budget).
+    /// Most neighbours kept per item.
     pub neighbours: usize,
+    /// Fewest neighbours kept per item (when it has that many).
+    pub min_neighbours: usize,
+    /// Neighbours per item scale as `per_item * occurrences^power` (the size
+    /// budget); `per_item` 0 keeps `neighbours` for every item.
+    pub per_item: f32,
+    pub power: f32,
     /// Recency of training sessions: a session's weight halves every
     /// `half_life` of the data (fraction of sessions, newest = 1); 0 = off.
     pub half_life: f32,
@@ -42,14 +49,12 @@ pub struct BuildParams {
     pub pop_items: usize,
     /// Weight codes per neighbour (2..=255): fewer levels, smaller gzip.
     pub levels: u8,
-    /// Passes of gradient refinement of the neighbour weights (0 = off).
-    pub refine_epochs: u32,
-    /// Learning rate of the refinement.
-    pub refine_lr: f32,
-    /// Inverse temperature of the refinement's softmax.
-    pub refine_temp: f32,
-    /// Neighbours per item the refinement starts from; the best `neighbours` are kept after it.
-    pub refine_pool: usize,
+    /// Neighbours whose weight code is below this are dropped (size vs. recall).
+    pub min_level: u8,
+    /// Count a run of clicks on one item as one step when learning links.
+    pub collapse: bool,
+    /// Renumber items for locality (smaller artifact; item ids are unchanged).
+    pub reorder: bool,
     /// Scoring parameters stored in the artifact.
     pub score: ScoreParams,
 }
@@ -58,20 +63,31 @@ impl Default for BuildParams {
     fn default() -> Self {
         BuildParams {
             window: 8,
-            backward: 0.5,
+            backward: 0.75,
             dist_decay: 0.7,
-            alpha: 0.5,
-            beta: 0.0,
-            neighbours: 20,
+            alpha: 0.6,
+            beta: 0.15,
+            neighbours: 120,
+            min_neighbours: 4,
+            per_item: 6.0,
+            power: 0.6,
             half_life: 0.5,
             feedback: 1.0,
             pop_items: 100,
             levels: 16,
-            refine_epochs: 0,
-            refine_lr: 0.05,
-            refine_temp: 1.0,
-            refine_pool: 40,
-            score: ScoreParams { depth: 6, decay: 0.5, repeat: 2.8, repeat_decay: 0.75, pop: 0.001, repeat_mix: 0.75, hop: 0.1, hop_from: 10 },
+            min_level: 1,
+            reorder: true,
+            collapse: true,
+            score: ScoreParams {
+                depth: 10,
+                decay: 0.5,
+                repeat: 1.4,
+                repeat_decay: 0.75,
+                pop: 0.003,
+                repeat_mix: 0.5,
+                hop: 0.25,
+                hop_from: 10,
+            },
         }
     }
 }
@@ -104,7 +120,28 @@ pub fn count_links(n: usize, sessions: &[Session], feedback: &[Feedback], p: &Bu
     }
     let total = sessions.len();
     let mut reclicks = vec![(0u32, 0u32); n];
+    let mut collapsed = Session::default();
     for (si, s) in sessions.iter().enumerate() {
+        // Repeated clicks on one item are one step for the links (the
+        // repeat statistics below still see them).
+        let s_links = if p.collapse {
+            collapsed.items.clear();
+            collapsed.weights.clear();
+            for (k, &it) in s.items.iter().enumerate() {
+                let w = s.weights.get(k).copied().unwrap_or(1.0);
+                if collapsed.items.last() == Some(&it) {
+                    if let Some(lw) = collapsed.weights.last_mut() {
+                        *lw = lw.max(w);
+                    }
+                } else {
+                    collapsed.items.push(it);
+                    collapsed.weights.push(w);
+                }
+            }
+            &collapsed
+        } else {
+            s
+        };
         let sw = session_weight(si, total, p.half_life);
         let len = s.items.len();
         for (q, &i) in s.items.iter().enumerate() {
@@ -115,6 +152,8 @@ pub fn count_links(n: usize, sessions: &[Session], feedback: &[Feedback], p: &Bu
                 }
             }
         }
+        let s = s_links;
+        let len = s.items.len();
         for q in 0..len {
             let j = s.items[q];
             let wj = s.weights.get(q).copied().unwrap_or(1.0) * sw;
@@ -170,23 +209,17 @@ fn merge_row(r: &mut Vec<(u32, f32)>) {
 
 /// Turns counts into a quantised model: normalise, keep the top neighbours,
 /// companded 8-bit weights with a per-item bfloat16 scale.
-pub fn model_from_counts(ids: &[String], c: &Counts, sessions: &[Session], p: &BuildParams, version: &str) -> Result<SessionModel> {
+pub fn model_from_counts(ids: &[String], c: &Counts, p: &BuildParams, version: &str) -> Result<SessionModel> {
     let n = ids.len();
     let rerate_f = rerates(c);
     let keep = p.neighbours.min(MAX_NEIGHBOURS);
-    let mut frows = if p.refine_epochs > 0 {
-        let mut r = float_rows(c, p, p.refine_pool.max(keep).min(MAX_NEIGHBOURS));
-        refine(&mut r, sessions, &rerate_f, p);
-        r
-    } else {
-        float_rows(c, p, keep)
-    };
+    let mut frows = float_rows(c, p, keep);
     let mut rows = Vec::with_capacity(n);
     let mut scales = Vec::with_capacity(n);
     let levels = p.levels.max(2);
     let top = f32::from(levels - 1);
-    for tmp in frows.iter_mut() {
-        top_n(tmp, keep);
+    for (i, tmp) in frows.iter_mut().enumerate() {
+        top_n(tmp, row_budget(p, c.occurrences.get(i).copied().unwrap_or(0.0)));
         let max = tmp.iter().map(|&(_, w)| w).fold(0f32, f32::max);
         // The stored scale is bfloat16 (truncated), so quantise against it.
         let scale = f32::from_bits(max.to_bits() & 0xffff_0000);
@@ -194,7 +227,7 @@ pub fn model_from_counts(ids: &[String], c: &Counts, sessions: &[Session], p: &B
         if scale > 0.0 && scale.is_finite() {
             for &(j, w) in tmp.iter() {
                 let q = (top * (w / scale).min(1.0).sqrt()).round().clamp(0.0, top) as u8;
-                if q > 0 {
+                if q > 0 && q >= p.min_level {
                     out.push((j, q));
                 }
             }
@@ -218,14 +251,90 @@ pub fn model_from_counts(ids: &[String], c: &Counts, sessions: &[Session], p: &B
             (q > 0).then_some((i, q))
         })
         .collect();
-    let rerate = rerate_f.iter().map(|&r| (r * 255.0).round().clamp(0.0, 255.0) as u8).collect();
-    SessionModel::from_parts(version, p.score, ids.to_vec(), levels, rows, scales, rerate, pop)
+    let rerate: Vec<u8> = rerate_f.iter().map(|&r| (r * 255.0).round().clamp(0.0, 255.0) as u8).collect();
+    if !p.reorder {
+        let ids = ids.to_vec();
+        return SessionModel::from_parts(Parts {
+            version: version.to_string(),
+            params: p.score,
+            ids,
+            levels,
+            rows,
+            scales,
+            rerate,
+            pop,
+        });
+    }
+    // Place items next to their neighbours (breadth-first over the strongest
+    // links, most popular first) so neighbour gaps are small and compress.
+    let order = locality_order(&rows, &c.occurrences);
+    let mut new_of = vec![0u32; n];
+    for (new, &old) in order.iter().enumerate() {
+        new_of[old as usize] = new as u32;
+    }
+    let remap = |j: u32| new_of.get(j as usize).copied().unwrap_or(0);
+    let ids2 = order.iter().map(|&o| ids.get(o as usize).cloned().unwrap_or_default()).collect();
+    let rows2 = order
+        .iter()
+        .map(|&o| rows.get(o as usize).map(|r| r.iter().map(|&(j, q)| (remap(j), q)).collect()).unwrap_or_default())
+        .collect();
+    let scales2 = order.iter().map(|&o| scales.get(o as usize).copied().unwrap_or(0.0)).collect();
+    let rerate2 = order.iter().map(|&o| rerate.get(o as usize).copied().unwrap_or(0)).collect();
+    let pop2 = pop.iter().map(|&(j, q)| (remap(j), q)).collect();
+    SessionModel::from_parts(Parts {
+        version: version.to_string(),
+        params: p.score,
+        ids: ids2,
+        levels,
+        rows: rows2,
+        scales: scales2,
+        rerate: rerate2,
+        pop: pop2,
+    })
+}
+
+/// A breadth-first order over the neighbour graph (strongest links first),
+/// starting from the most popular unplaced item each time a component ends.
+fn locality_order(rows: &[Vec<(u32, u8)>], occ: &[f32]) -> Vec<u32> {
+    let n = rows.len();
+    let mut by_pop: Vec<u32> = (0..n as u32).collect();
+    by_pop.sort_by(|&a, &b| {
+        let oa = occ.get(a as usize).copied().unwrap_or(0.0);
+        let ob = occ.get(b as usize).copied().unwrap_or(0.0);
+        ob.total_cmp(&oa).then(a.cmp(&b))
+    });
+    let mut placed = vec![false; n];
+    let mut order = Vec::with_capacity(n);
+    let mut queue = std::collections::VecDeque::new();
+    let mut nb: Vec<(u32, u8)> = Vec::new();
+    for &start in &by_pop {
+        if placed[start as usize] {
+            continue;
+        }
+        placed[start as usize] = true;
+        queue.push_back(start);
+        while let Some(i) = queue.pop_front() {
+            order.push(i);
+            nb.clear();
+            nb.extend(rows.get(i as usize).map(Vec::as_slice).unwrap_or(&[]));
+            nb.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+            for &(j, _) in &nb {
+                if let Some(pl) = placed.get_mut(j as usize) {
+                    if !*pl {
+                        *pl = true;
+                        queue.push_back(j);
+                    }
+                }
+            }
+        }
+    }
+    order
 }
 
 /// Builds a model from a dataset with the given parameters.
 pub fn build(ds: &Dataset, p: &BuildParams, version: &str) -> Result<SessionModel> {
     let c = count_links(ds.items.len(), &ds.sessions, &ds.feedback, p);
-    model_from_counts(ds.items.ids(), &c, &ds.sessions, p, version)
+    model_from_counts(ds.items.ids(), &c, p, version)
 }
 
 /// Re-click rates (as the artifact will quantise them), shrunk towards the
@@ -241,6 +350,18 @@ fn rerates(c: &Counts) -> Vec<f32> {
             (q / 255.0) as f32
         })
         .collect()
+}
+
+/// Neighbours kept for an item seen `occ` times: `per_item * occ^power`,
+/// clamped to `min_neighbours..=neighbours`. Frequently seen items are
+/// frequently the session's context, so they get the longer lists.
+pub fn row_budget(p: &BuildParams, occ: f32) -> usize {
+    let lo = p.min_neighbours.min(p.neighbours) as f32;
+    let hi = p.neighbours.min(MAX_NEIGHBOURS) as f32;
+    if p.per_item <= 0.0 {
+        return hi as usize;
+    }
+    (p.per_item * occ.max(0.0).powf(p.power)).round().clamp(lo, hi) as usize
 }
 
 /// Keeps the `keep` strongest entries of a row (ties: lower index).
@@ -265,100 +386,15 @@ fn float_rows(c: &Counts, p: &BuildParams, keep: usize) -> Vec<Vec<(u32, f32)>> 
         .enumerate()
         .map(|(i, row)| {
             let inv_alpha = 1.0 / pow(c.occurrences.get(i).copied().unwrap_or(0.0), p.alpha);
-            let mut tmp: Vec<(u32, f32)> =
-                row.iter().map(|&(j, w)| (j, w * inv_alpha * inv_beta.get(j as usize).copied().unwrap_or(0.0))).collect();
+            let mut tmp: Vec<(u32, f32)> = row
+                .iter()
+                .map(|&(j, w)| (j, w * inv_alpha * inv_beta.get(j as usize).copied().unwrap_or(0.0)))
+                .collect();
             top_n(&mut tmp, keep);
             tmp
         })
         .collect()
 }
-
-/// Learns the neighbour weights for the scorer they will serve: for every
-/// prefix -> next click of the training sessions, one step of gradient
-/// descent on the softmax cross-entropy of the next click among the
-/// candidates the scorer produces (the same sum of decayed neighbour lists and
-/// repeat boosts as `recommend`). Weights stay non-negative. Starting from the
-/// co-occurrence weights, this keeps what they know and fixes their ranking
-/// mistakes; rare items barely move.
-fn refine(rows: &mut [Vec<(u32, f32)>], sessions: &[Session], rerate: &[f32], p: &BuildParams) {
-    let n = rows.len();
-    let sp = p.score;
-    let depth = sp.depth as usize;
-    let mut dec = vec![1f32; depth.max(1)];
-    for r in 1..depth {
-        dec[r] = dec[r - 1] * sp.decay;
-    }
-    let mut score = vec![0f32; n];
-    let mut stamp = vec![0u32; n];
-    let mut touched: Vec<u32> = Vec::new();
-    let mut clock = 0u32;
-    let beta = p.refine_temp;
-    let lr = p.refine_lr;
-    for _ in 0..p.refine_epochs {
-        for s in sessions {
-            let items = &s.items;
-            for t in 1..items.len() {
-                let target = items[t];
-                if target as usize >= n {
-                    continue;
-                }
-                let prefix = &items[t.saturating_sub(super::MAX_SESSION_ITEMS)..t];
-                clock = clock.wrapping_add(1);
-                if clock == 0 {
-                    stamp.iter_mut().for_each(|x| *x = 0);
-                    clock = 1;
-                }
-                touched.clear();
-                let add = |j: u32, v: f32, score: &mut Vec<f32>, stamp: &mut Vec<u32>, touched: &mut Vec<u32>| {
-                    let ju = j as usize;
-                    if stamp[ju] != clock {
-                        stamp[ju] = clock;
-                        score[ju] = 0.0;
-                        touched.push(j);
-                    }
-                    score[ju] += v;
-                };
-                for (r, &it) in prefix.iter().rev().take(depth).enumerate() {
-                    if (it as usize) < n {
-                        for &(j, w) in &rows[it as usize] {
-                            add(j, dec[r] * w, &mut score, &mut stamp, &mut touched);
-                        }
-                    }
-                }
-                let mut w = sp.repeat;
-                for &it in prefix.iter().rev() {
-                    if (it as usize) < n {
-                        let v = w * sp.repeat_mix + (w / sp.repeat.max(1e-12)) * sp.repeat * (1.0 - sp.repeat_mix) * rerate[it as usize];
-                        add(it, v, &mut score, &mut stamp, &mut touched);
-                    }
-                    w *= sp.repeat_decay;
-                }
-                if stamp[target as usize] != clock || touched.len() < 2 {
-                    continue;
-                }
-                let m = touched.iter().map(|&j| score[j as usize]).fold(f32::MIN, f32::max);
-                let mut z = 0f32;
-                for &j in &touched {
-                    let e = (beta * (score[j as usize] - m)).exp();
-                    score[j as usize] = e;
-                    z += e;
-                }
-                // score now holds unnormalised probabilities; gradient = beta * (p - y)
-                for (r, &it) in prefix.iter().rev().take(depth).enumerate() {
-                    if (it as usize) < n {
-                        let step = lr * beta * dec[r];
-                        for e in rows[it as usize].iter_mut() {
-                            let pr = score[e.0 as usize] / z;
-                            let g = if e.0 == target { pr - 1.0 } else { pr };
-                            e.1 = (e.1 - step * g).max(0.0);
-                        }
-                    }
-                }
-            }
-        }
-    }
-}
-
 
 /// One step of the tuning log.
 #[derive(Clone, Debug)]
@@ -405,26 +441,182 @@ struct Knob {
 
 fn knobs() -> Vec<Knob> {
     vec![
-        Knob { name: "repeat", stage: Stage::Score, get: |p| p.score.repeat, set: |p, v| p.score.repeat = v, values: &[0.5, 0.7, 1.4, 2.0], relative: true },
-        Knob { name: "repeat_decay", stage: Stage::Score, get: |p| p.score.repeat_decay, set: |p, v| p.score.repeat_decay = v, values: &[0.3, 0.45, 0.6, 0.75, 0.9], relative: false },
-        Knob { name: "depth", stage: Stage::Score, get: |p| p.score.depth as f32, set: |p, v| p.score.depth = v as u32, values: &[1.0, 2.0, 3.0, 4.0, 6.0, 10.0], relative: false },
-        Knob { name: "decay", stage: Stage::Score, get: |p| p.score.decay, set: |p, v| p.score.decay = v, values: &[0.2, 0.35, 0.5, 0.65, 0.8], relative: false },
-        Knob { name: "pop", stage: Stage::Score, get: |p| p.score.pop, set: |p, v| p.score.pop = v, values: &[0.0, 0.1, 0.3, 3.0, 10.0], relative: true },
-        Knob { name: "repeat_mix", stage: Stage::Score, get: |p| p.score.repeat_mix, set: |p, v| p.score.repeat_mix = v, values: &[0.0, 0.25, 0.5, 0.75, 1.0], relative: false },
-        Knob { name: "hop", stage: Stage::Score, get: |p| p.score.hop, set: |p, v| p.score.hop = v, values: &[0.0, 0.05, 0.1, 0.15, 0.25], relative: false },
-        Knob { name: "hop_from", stage: Stage::Score, get: |p| p.score.hop_from as f32, set: |p, v| p.score.hop_from = v as u32, values: &[5.0, 10.0, 20.0], relative: false },
-        Knob { name: "alpha", stage: Stage::Normalise, get: |p| p.alpha, set: |p, v| p.alpha = v, values: &[0.0, 0.25, 0.5, 0.75, 1.0], relative: false },
-        Knob { name: "beta", stage: Stage::Normalise, get: |p| p.beta, set: |p, v| p.beta = v, values: &[0.0, 0.25, 0.5, 0.75, 1.0], relative: false },
-        Knob { name: "backward", stage: Stage::Count, get: |p| p.backward, set: |p, v| p.backward = v, values: &[0.0, 0.25, 0.5, 0.75, 1.0], relative: false },
-        Knob { name: "dist_decay", stage: Stage::Count, get: |p| p.dist_decay, set: |p, v| p.dist_decay = v, values: &[0.2, 0.35, 0.5, 0.7, 0.85], relative: false },
-        Knob { name: "window", stage: Stage::Count, get: |p| p.window as f32, set: |p, v| p.window = v as u32, values: &[1.0, 2.0, 3.0, 5.0, 8.0], relative: false },
-        Knob { name: "refine_epochs", stage: Stage::Normalise, get: |p| p.refine_epochs as f32, set: |p, v| p.refine_epochs = v as u32, values: &[], relative: false },
-        Knob { name: "refine_lr", stage: Stage::Normalise, get: |p| p.refine_lr, set: |p, v| p.refine_lr = v, values: &[], relative: true },
-        Knob { name: "refine_temp", stage: Stage::Normalise, get: |p| p.refine_temp, set: |p, v| p.refine_temp = v, values: &[], relative: true },
-        Knob { name: "refine_pool", stage: Stage::Normalise, get: |p| p.refine_pool as f32, set: |p, v| p.refine_pool = v as usize, values: &[], relative: false },
-        Knob { name: "levels", stage: Stage::Normalise, get: |p| f32::from(p.levels), set: |p, v| p.levels = v.clamp(2.0, 255.0) as u8, values: &[], relative: false },
-        Knob { name: "neighbours", stage: Stage::Normalise, get: |p| p.neighbours as f32, set: |p, v| p.neighbours = v as usize, values: &[], relative: false },
-        Knob { name: "half_life", stage: Stage::Count, get: |p| p.half_life, set: |p, v| p.half_life = v, values: &[0.0, 0.1, 0.25, 0.5, 1.0], relative: false },
+        Knob {
+            name: "repeat",
+            stage: Stage::Score,
+            get: |p| p.score.repeat,
+            set: |p, v| p.score.repeat = v,
+            values: &[0.5, 0.7, 1.4, 2.0],
+            relative: true,
+        },
+        Knob {
+            name: "repeat_decay",
+            stage: Stage::Score,
+            get: |p| p.score.repeat_decay,
+            set: |p, v| p.score.repeat_decay = v,
+            values: &[0.3, 0.45, 0.6, 0.75, 0.9],
+            relative: false,
+        },
+        Knob {
+            name: "depth",
+            stage: Stage::Score,
+            get: |p| p.score.depth as f32,
+            set: |p, v| p.score.depth = v as u32,
+            values: &[1.0, 2.0, 3.0, 4.0, 6.0, 10.0],
+            relative: false,
+        },
+        Knob {
+            name: "decay",
+            stage: Stage::Score,
+            get: |p| p.score.decay,
+            set: |p, v| p.score.decay = v,
+            values: &[0.2, 0.35, 0.5, 0.65, 0.8],
+            relative: false,
+        },
+        Knob {
+            name: "pop",
+            stage: Stage::Score,
+            get: |p| p.score.pop,
+            set: |p, v| p.score.pop = v,
+            values: &[0.0, 0.1, 0.3, 3.0, 10.0],
+            relative: true,
+        },
+        Knob {
+            name: "repeat_mix",
+            stage: Stage::Score,
+            get: |p| p.score.repeat_mix,
+            set: |p, v| p.score.repeat_mix = v,
+            values: &[0.0, 0.25, 0.5, 0.75, 1.0],
+            relative: false,
+        },
+        Knob {
+            name: "hop",
+            stage: Stage::Score,
+            get: |p| p.score.hop,
+            set: |p, v| p.score.hop = v,
+            values: &[0.0, 0.05, 0.1, 0.15, 0.25],
+            relative: false,
+        },
+        Knob {
+            name: "hop_from",
+            stage: Stage::Score,
+            get: |p| p.score.hop_from as f32,
+            set: |p, v| p.score.hop_from = v as u32,
+            values: &[5.0, 10.0, 20.0],
+            relative: false,
+        },
+        Knob {
+            name: "alpha",
+            stage: Stage::Normalise,
+            get: |p| p.alpha,
+            set: |p, v| p.alpha = v,
+            values: &[0.25, 0.4, 0.5, 0.6, 0.75],
+            relative: false,
+        },
+        Knob {
+            name: "beta",
+            stage: Stage::Normalise,
+            get: |p| p.beta,
+            set: |p, v| p.beta = v,
+            values: &[0.0, 0.05, 0.1, 0.15, 0.25],
+            relative: false,
+        },
+        Knob {
+            name: "backward",
+            stage: Stage::Count,
+            get: |p| p.backward,
+            set: |p, v| p.backward = v,
+            values: &[0.0, 0.25, 0.5, 0.75, 1.0],
+            relative: false,
+        },
+        Knob {
+            name: "dist_decay",
+            stage: Stage::Count,
+            get: |p| p.dist_decay,
+            set: |p, v| p.dist_decay = v,
+            values: &[0.2, 0.35, 0.5, 0.7, 0.85],
+            relative: false,
+        },
+        Knob {
+            name: "window",
+            stage: Stage::Count,
+            get: |p| p.window as f32,
+            set: |p, v| p.window = v as u32,
+            values: &[1.0, 2.0, 3.0, 5.0, 8.0],
+            relative: false,
+        },
+        Knob {
+            name: "levels",
+            stage: Stage::Normalise,
+            get: |p| f32::from(p.levels),
+            set: |p, v| p.levels = v.clamp(2.0, 255.0) as u8,
+            values: &[],
+            relative: false,
+        },
+        Knob {
+            name: "min_level",
+            stage: Stage::Normalise,
+            get: |p| f32::from(p.min_level),
+            set: |p, v| p.min_level = v.clamp(0.0, 255.0) as u8,
+            values: &[],
+            relative: false,
+        },
+        Knob {
+            name: "reorder",
+            stage: Stage::Normalise,
+            get: |p| if p.reorder { 1.0 } else { 0.0 },
+            set: |p, v| p.reorder = v > 0.5,
+            values: &[],
+            relative: false,
+        },
+        Knob {
+            name: "collapse",
+            stage: Stage::Count,
+            get: |p| if p.collapse { 1.0 } else { 0.0 },
+            set: |p, v| p.collapse = v > 0.5,
+            values: &[],
+            relative: false,
+        },
+        Knob {
+            name: "per_item",
+            stage: Stage::Normalise,
+            get: |p| p.per_item,
+            set: |p, v| p.per_item = v,
+            values: &[],
+            relative: false,
+        },
+        Knob {
+            name: "power",
+            stage: Stage::Normalise,
+            get: |p| p.power,
+            set: |p, v| p.power = v,
+            values: &[],
+            relative: false,
+        },
+        Knob {
+            name: "min_neighbours",
+            stage: Stage::Normalise,
+            get: |p| p.min_neighbours as f32,
+            set: |p, v| p.min_neighbours = v as usize,
+            values: &[],
+            relative: false,
+        },
+        Knob {
+            name: "neighbours",
+            stage: Stage::Normalise,
+            get: |p| p.neighbours as f32,
+            set: |p, v| p.neighbours = v as usize,
+            values: &[],
+            relative: false,
+        },
+        Knob {
+            name: "half_life",
+            stage: Stage::Count,
+            get: |p| p.half_life,
+            set: |p, v| p.half_life = v,
+            values: &[0.0, 0.1, 0.25, 0.5, 1.0],
+            relative: false,
+        },
     ]
 }
 
@@ -465,8 +657,9 @@ pub fn tune(ds: &Dataset, start: &BuildParams, tail: f32, rounds: usize, log: &m
     let n = ids.len();
     let mut best = *start;
     let mut counts = count_links(n, &train.sessions, &train.feedback, &best);
-    let mut model = model_from_counts(ids, &counts, &train.sessions, &best, "tuning")?;
-    let default_metrics = eval::evaluate(&model, &val, 20);
+    let mut model = model_from_counts(ids, &counts, &best, "tuning")?;
+    let default_metrics = eval::evaluate_model(&model, ids, &val, 20);
+
     let mut best_m = default_metrics.clone();
     let examples = default_metrics.examples;
     log(&format!(
@@ -490,11 +683,13 @@ pub fn tune(ds: &Dataset, start: &BuildParams, tail: f32, rounds: usize, log: &m
                 let mut cand = best;
                 (k.set)(&mut cand, value);
                 let m = match k.stage {
-                    Stage::Score => eval::evaluate(&model.clone().with_params(cand.score), &val, 20),
-                    Stage::Normalise => eval::evaluate(&model_from_counts(ids, &counts, &train.sessions, &cand, "tuning")?, &val, 20),
+                    Stage::Score => eval::evaluate_model(&model.clone().with_params(cand.score), ids, &val, 20),
+                    Stage::Normalise => {
+                        eval::evaluate_model(&model_from_counts(ids, &counts, &cand, "tuning")?, ids, &val, 20)
+                    }
                     Stage::Count => {
                         let c = count_links(n, &train.sessions, &train.feedback, &cand);
-                        eval::evaluate(&model_from_counts(ids, &c, &train.sessions, &cand, "tuning")?, &val, 20)
+                        eval::evaluate_model(&model_from_counts(ids, &c, &cand, "tuning")?, ids, &val, 20)
                     }
                 };
                 let kept = objective(&m) > objective(&best_m) + 1e-9;
@@ -514,10 +709,10 @@ pub fn tune(ds: &Dataset, start: &BuildParams, tail: f32, rounds: usize, log: &m
                     best_m = m;
                     match k.stage {
                         Stage::Score => model = model.with_params(best.score),
-                        Stage::Normalise => model = model_from_counts(ids, &counts, &train.sessions, &best, "tuning")?,
+                        Stage::Normalise => model = model_from_counts(ids, &counts, &best, "tuning")?,
                         Stage::Count => {
                             counts = count_links(n, &train.sessions, &train.feedback, &best);
-                            model = model_from_counts(ids, &counts, &train.sessions, &best, "tuning")?;
+                            model = model_from_counts(ids, &counts, &best, "tuning")?;
                         }
                     }
                 }

@@ -68,13 +68,43 @@ pub fn evaluate<R: Ranker + ?Sized>(r: &R, sessions: &[Vec<u32>], k: usize) -> M
     m
 }
 
-impl Ranker for SessionModel {
-    fn rank(&self, prefix: &[u32], k: usize, out: &mut Vec<u32>) {
-        let mut scored = Vec::with_capacity(k);
-        self.recommend(prefix, k, &mut scored);
-        out.clear();
-        out.extend(scored.iter().map(|&(i, _)| i));
+/// A model seen through a dataset's item numbering: the builder may
+/// renumber items inside the artifact, so prefixes are translated by item id
+/// on the way in and the ranking on the way out.
+pub struct ModelRanker<'a> {
+    model: &'a SessionModel,
+    to_model: Vec<u32>,
+    to_data: Vec<u32>,
+}
+
+impl<'a> ModelRanker<'a> {
+    /// `ids[i]` is the id of the dataset's item `i`.
+    pub fn new(model: &'a SessionModel, ids: &[String]) -> Self {
+        let to_model: Vec<u32> = ids.iter().map(|id| model.item_index(id).unwrap_or(u32::MAX)).collect();
+        let mut to_data = vec![u32::MAX; model.len()];
+        for (d, &m) in to_model.iter().enumerate() {
+            if let Some(slot) = to_data.get_mut(m as usize) {
+                *slot = d as u32;
+            }
+        }
+        ModelRanker { model, to_model, to_data }
     }
+}
+
+impl Ranker for ModelRanker<'_> {
+    fn rank(&self, prefix: &[u32], k: usize, out: &mut Vec<u32>) {
+        let mapped: Vec<u32> =
+            prefix.iter().map(|&i| self.to_model.get(i as usize).copied().unwrap_or(u32::MAX)).collect();
+        let mut scored = Vec::with_capacity(k);
+        self.model.recommend(&mapped, k, &mut scored);
+        out.clear();
+        out.extend(scored.iter().map(|&(i, _)| self.to_data.get(i as usize).copied().unwrap_or(u32::MAX)));
+    }
+}
+
+/// Evaluates a model on sessions numbered like the dataset whose ids are `ids`.
+pub fn evaluate_model(model: &SessionModel, ids: &[String], sessions: &[Vec<u32>], k: usize) -> Metrics {
+    evaluate(&ModelRanker::new(model, ids), sessions, k)
 }
 
 /// Item indices by training popularity (click count), most popular first, ties by index.
@@ -193,7 +223,9 @@ impl ItemKnn {
             for e in m.iter_mut() {
                 e.1 /= (ni * sessions_with[e.0 as usize] as f32).sqrt();
             }
-            m.sort_by(|a, b| b.1.total_cmp(&a.1).then(count[b.0 as usize].cmp(&count[a.0 as usize])).then(a.0.cmp(&b.0)));
+            m.sort_by(|a, b| {
+                b.1.total_cmp(&a.1).then(count[b.0 as usize].cmp(&count[a.0 as usize])).then(a.0.cmp(&b.0))
+            });
             m.truncate(keep);
             *r = m;
         }
@@ -225,7 +257,8 @@ impl Ranker for ItemKnn {
 pub fn gzip_size(bytes: &[u8]) -> Option<usize> {
     use std::io::{Read, Write};
     use std::process::{Command, Stdio};
-    let mut child = Command::new("gzip").arg("-9").arg("-c").stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().ok()?;
+    let mut child =
+        Command::new("gzip").arg("-9").arg("-c").stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().ok()?;
     let mut stdin = child.stdin.take()?;
     let data = bytes.to_vec();
     let writer = std::thread::spawn(move || stdin.write_all(&data).is_ok());

@@ -98,15 +98,13 @@ pub fn report(text: &str) -> Result<Report> {
         }
         let Some(did) = v.get("decisionId").and_then(Value::as_str) else { continue };
         match kind {
-            "impression" => {
-                if !decisions.contains_key(did) {
-                    let slot = v.get("context").and_then(|c| c.get("slot")).and_then(Value::as_str).unwrap_or("unknown");
-                    decisions.insert(
-                        did.to_string(),
-                        Decision { group, slot: slot.to_string(), clicked: false, carted: false, purchased: false },
-                    );
-                    order.push(did.to_string());
-                }
+            "impression" if !decisions.contains_key(did) => {
+                let slot = v.get("context").and_then(|c| c.get("slot")).and_then(Value::as_str).unwrap_or("unknown");
+                decisions.insert(
+                    did.to_string(),
+                    Decision { group, slot: slot.to_string(), clicked: false, carted: false, purchased: false },
+                );
+                order.push(did.to_string());
             }
             "product_click" | "add_to_cart" | "purchase" => pending.push((did.to_string(), kind.to_string())),
             _ => {}
@@ -178,7 +176,8 @@ impl Report {
     /// One JSON object: `{"events", "groups": {g: funnel}, "slots": {s: funnel},
     /// "groupSlots": [{group, slot, ...funnel}], "sessions": {g: {sessions, purchasing, conversion}}, "unattributed"}`.
     pub fn to_json(&self) -> String {
-        let groups: Vec<String> = self.by_group.iter().map(|(g, f)| format!("{}:{}", jstr(g), funnel_json(f))).collect();
+        let groups: Vec<String> =
+            self.by_group.iter().map(|(g, f)| format!("{}:{}", jstr(g), funnel_json(f))).collect();
         let slots: Vec<String> = self.by_slot.iter().map(|(s, f)| format!("{}:{}", jstr(s), funnel_json(f))).collect();
         let gs: Vec<String> = self
             .by_group_slot

@@ -1,7 +1,8 @@
 //! `ep-model`: builds, evaluates and reports on the session model.
 //!
 //! ```text
-//! ep-model build  --train FILE [--format sessions|ndjson] --out model.epm [--tune] [--version V] [--neighbours N]
+//! ep-model build  --train FILE [--format sessions|ndjson] --out model.epm [--tune] [--version V]
+//!                 [--neighbours MAX] [--max-gzip BYTES] [--set name=value,...]
 //! ep-model eval   --train TRAIN --test TEST [--json] [--tune]
 //! ep-model tune   --train FILE [--format sessions|ndjson]
 //! ep-model report --events FILE.ndjson [--json]
@@ -18,9 +19,10 @@ use edge_personalize::model::eval::{self, ItemKnn, Pop, SPop};
 use edge_personalize::model::{report, SessionModel};
 
 const USAGE: &str = "usage:
-  ep-model build  --train FILE [--format sessions|ndjson] --out model.epm [--tune] [--version V] [--neighbours N]
-  ep-model eval   --train TRAIN --test TEST [--json] [--tune]
-  ep-model tune   --train FILE [--format sessions|ndjson] [--rounds R]
+  ep-model build  --train FILE [--format sessions|ndjson] --out model.epm [--tune] [--version V]
+                  [--neighbours MAX] [--max-gzip BYTES] [--set name=value,...]
+  ep-model eval   --train TRAIN --test TEST [--json] [--tune] [--set name=value,...]
+  ep-model tune   --train FILE [--format sessions|ndjson] [--rounds R] [--set name=value,...]
   ep-model report --events FILE.ndjson [--json]
   ep-model synth  --sessions N --items M [--seed S] --out FILE";
 
@@ -108,21 +110,7 @@ fn log_line(s: &str) {
 }
 
 fn params_line(p: &BuildParams) -> String {
-    format!(
-        "window={} backward={} dist_decay={} alpha={} beta={} neighbours={} half_life={} depth={} decay={} repeat={} repeat_decay={} pop={}",
-        p.window,
-        p.backward,
-        p.dist_decay,
-        p.alpha,
-        p.beta,
-        p.neighbours,
-        p.half_life,
-        p.score.depth,
-        p.score.decay,
-        p.score.repeat,
-        p.score.repeat_decay,
-        p.score.pop
-    )
+    format!("{p:?}")
 }
 
 fn maybe_tune(args: &Args, ds: &Dataset, mut p: BuildParams) -> Result<BuildParams, String> {
@@ -146,7 +134,7 @@ fn maybe_tune(args: &Args, ds: &Dataset, mut p: BuildParams) -> Result<BuildPara
 }
 
 fn cmd_build(args: &Args) -> Result<(), String> {
-    args.check(&["train", "format", "out", "tune", "version", "neighbours", "rounds", "set"])?;
+    args.check(&["train", "format", "out", "tune", "version", "neighbours", "rounds", "set", "max-gzip"])?;
     let out = args.need("out")?.to_string();
     let ds = load(args)?;
     let mut p = BuildParams::default();
@@ -155,12 +143,37 @@ fn cmd_build(args: &Args) -> Result<(), String> {
         build::apply_overrides(&mut p, spec)?;
     }
     let p = maybe_tune(args, &ds, p)?;
+    let mut p = p;
+    let budget: Option<usize> = match args.get("max-gzip") {
+        Some(v) => Some(v.parse().map_err(|_| format!("--max-gzip: not a number: {v:?}"))?),
+        None => None,
+    };
     let t = Instant::now();
-    let version = args.get("version").map(str::to_string).unwrap_or_else(|| format!("ep-{}-n{}", ds.items.len(), p.neighbours));
-    let model = build::build(&ds, &p, &version).map_err(|e| e.to_string())?;
-    let bytes = model.to_bytes();
+    let version =
+        args.get("version").map(str::to_string).unwrap_or_else(|| format!("ep-{}-n{}", ds.items.len(), p.neighbours));
+    let (model, bytes, gz) = loop {
+        let model = build::build(&ds, &p, &version).map_err(|e| e.to_string())?;
+        let bytes = model.to_bytes();
+        let gz = eval::gzip_size(&bytes);
+        match (budget, gz) {
+            (Some(b), Some(g)) if g > b => {
+                if p.per_item <= 0.05 {
+                    return Err(format!("cannot fit the model into {b} gzip bytes (smallest try: {g})"));
+                }
+                // Over budget: shorten the neighbour lists and rebuild.
+                p.per_item = if p.per_item > 0.0 { p.per_item * 0.9 } else { p.neighbours as f32 / 4.0 };
+                p.power = if p.per_item > 0.0 { p.power } else { 0.5 };
+                eprintln!("{g} gzip bytes is over the {b} byte budget: per_item -> {:.3}", p.per_item);
+            }
+            (Some(_), None) => {
+                eprintln!("warning: gzip not found, cannot check --max-gzip");
+                break (model, bytes, gz);
+            }
+            _ => break (model, bytes, gz),
+        }
+    };
     std::fs::write(&out, &bytes).map_err(|e| format!("{out}: {e}"))?;
-    let gz = eval::gzip_size(&bytes).map(|g| g.to_string()).unwrap_or_else(|| "?".into());
+    let gz = gz.map(|g| g.to_string()).unwrap_or_else(|| "?".into());
     eprintln!(
         "wrote {out}: {} items, {} bytes ({} gzip), version {:?}, built in {:.2}s",
         model.len(),
@@ -215,20 +228,33 @@ fn cmd_eval(args: &Args) -> Result<(), String> {
     // Evaluate the artifact exactly as a client loads it.
     let model = SessionModel::from_bytes(&bytes).map_err(|e| e.to_string())?;
     let gz = eval::gzip_size(&bytes);
-    eprintln!("built model in {build_s:.2}s: {} bytes, {} gzip", bytes.len(), gz.map(|g| g.to_string()).unwrap_or_else(|| "?".into()));
+    eprintln!(
+        "built model in {build_s:.2}s: {} bytes, {} gzip",
+        bytes.len(),
+        gz.map(|g| g.to_string()).unwrap_or_else(|| "?".into())
+    );
     let test = data::read_sessions_text_known(&read(&test_path)?, &ds.items);
     let train: Vec<Vec<u32>> = ds.sessions.iter().map(|s| s.items.clone()).collect();
     let n = ds.items.len();
     eprintln!("{test_path}: {} sessions, {} examples", test.len(), eval::count_examples(&test));
 
     let t = Instant::now();
-    let m_model = eval::evaluate(&model, &test, 20);
+    let m_model = eval::evaluate_model(&model, ds.items.ids(), &test, 20);
     let eval_s = t.elapsed().as_secs_f64();
-    eprintln!("model:   HR@20 {:.2} MRR@20 {:.2} ({eval_s:.2}s for {} examples)", m_model.hr(), m_model.mrr(), m_model.examples);
+    eprintln!(
+        "model:   HR@20 {:.2} MRR@20 {:.2} ({eval_s:.2}s for {} examples)",
+        m_model.hr(),
+        m_model.mrr(),
+        m_model.examples
+    );
     // Per-session (per-example) scoring time, median of individual calls.
     let mut times = Vec::new();
     let mut out = Vec::new();
-    for s in test.iter().take(5000) {
+    let ids = ds.items.ids();
+    let in_model = |s: &Vec<u32>| -> Vec<u32> {
+        s.iter().map(|&i| ids.get(i as usize).and_then(|id| model.item_index(id)).unwrap_or(u32::MAX)).collect()
+    };
+    for s in test.iter().take(5000).map(in_model) {
         for t in 1..s.len() {
             let prefix = s.get(..t).unwrap_or(&[]);
             let t0 = Instant::now();
@@ -247,7 +273,12 @@ fn cmd_eval(args: &Args) -> Result<(), String> {
     eprintln!("spop:    HR@20 {:.2} MRR@20 {:.2}", m_spop.hr(), m_spop.mrr());
     let knn = ItemKnn::new(n, &train, 100);
     let m_knn = eval::evaluate(&knn, &test, 20);
-    eprintln!("itemknn: HR@20 {:.2} MRR@20 {:.2} (baselines {:.2}s)", m_knn.hr(), m_knn.mrr(), t.elapsed().as_secs_f64());
+    eprintln!(
+        "itemknn: HR@20 {:.2} MRR@20 {:.2} (baselines {:.2}s)",
+        m_knn.hr(),
+        m_knn.mrr(),
+        t.elapsed().as_secs_f64()
+    );
     let json = format!(
         "{{\"examples\":{},\"model\":{},\"pop\":{},\"spop\":{},\"itemknn\":{},\"artifact_bytes\":{},\"artifact_gzip_bytes\":{}}}",
         m_model.examples,
@@ -284,7 +315,11 @@ fn cmd_report(args: &Args) -> Result<(), String> {
 
 fn cmd_synth(args: &Args) -> Result<(), String> {
     args.check(&["sessions", "items", "seed", "out"])?;
-    let text = build::synthetic_sessions(args.num("seed", 1u64)?, args.num("sessions", 500usize)?, args.num("items", 200usize)?);
+    let text = build::synthetic_sessions(
+        args.num("seed", 1u64)?,
+        args.num("sessions", 500usize)?,
+        args.num("items", 200usize)?,
+    );
     let out = args.need("out")?;
     std::fs::write(out, text).map_err(|e| format!("{out}: {e}"))?;
     Ok(())
