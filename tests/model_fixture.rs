@@ -61,7 +61,11 @@ fn committed_fixture_matches_native_scoring() {
     let committed_expected = std::fs::read_to_string(d.join("small_top20.txt")).expect("expected");
     assert_eq!(committed_sessions.lines().count(), 300);
     // The committed expectations are what this build computes from the committed artifact.
-    assert_eq!(top20_lines(&model, &committed_sessions), committed_expected);
+    let ours = top20_lines(&model, &committed_sessions);
+    for (i, (a, b)) in ours.lines().zip(committed_expected.lines()).enumerate() {
+        assert_eq!(a, b, "session {} (line {}) ranks differently", i, i + 1);
+    }
+    assert_eq!(ours.lines().count(), committed_expected.lines().count());
     assert!(committed_expected.lines().all(|l| l.split(' ').count() == 20), "every session gets a full top 20");
     assert!(
         committed == bytes,

@@ -287,6 +287,10 @@ impl SessionModel {
             hop: r.f32("params.hop")?,
             hop_from: r.varint(MAX_HOP_FROM, "params.hopFrom")? as u32,
         };
+        let scores = [params.decay, params.repeat, params.repeat_decay, params.pop, params.repeat_mix, params.hop];
+        if scores.iter().any(|&x| x < 0.0) || params.repeat_mix > 1.0 {
+            return Err(corrupt("params", "scoring parameter out of range"));
+        }
         // Each item needs at least 2 bytes (id length + 1 id byte) + 1 count + 2 scale:
         // a cheap bound against huge allocations from a forged header.
         if n.saturating_mul(5) > r.remaining() {
@@ -465,52 +469,71 @@ impl SessionModel {
         let start = session.len().saturating_sub(MAX_SESSION_ITEMS);
         let session = session.get(start..).unwrap_or(&[]);
         let p = &self.params;
-        let mut cand: Vec<(u32, f32)> = Vec::with_capacity(64 * p.depth as usize + session.len() + self.pop.len());
-        // A run of clicks on the same item lends its neighbours once.
+        // The distinct recent items whose neighbours count, with their weights;
+        // a run of clicks on the same item lends its neighbours once.
+        let mut context: Vec<(u32, f32)> = Vec::with_capacity(p.depth as usize);
         let mut w = 1.0f32;
         let mut prev = u32::MAX;
-        let mut used = 0;
         for &it in session.iter().rev() {
-            if used >= p.depth {
+            if context.len() >= p.depth as usize {
                 break;
             }
             if it == prev {
                 continue;
             }
             prev = it;
-            used += 1;
-            if it < n {
-                cand.extend(self.neighbours(it).map(|(j, x)| (j, w * x)));
-            }
+            context.push((it, w));
             w *= p.decay;
+        }
+        let expected: usize = context.iter().map(|&(it, _)| self.row_len(it)).sum();
+        let mut acc = Acc::with_capacity(expected + session.len() + self.pop.len());
+        for &(it, w) in &context {
+            if it < n {
+                for (j, x) in self.neighbours(it) {
+                    acc.add(j, w * x);
+                }
+            }
         }
         if p.hop > 0.0 && p.hop_from > 0 {
             // Two hops: the strongest first-hop candidates lend their own
             // neighbours, which widens coverage for sparse items at no size cost.
-            merge(&mut cand);
-            let mut seeds = cand.clone();
-            order::top_k(&mut seeds, p.hop_from as usize, &better);
+            let mut seeds = Vec::with_capacity(p.hop_from as usize);
+            for c in acc.entries() {
+                push_top(&mut seeds, p.hop_from as usize, c);
+            }
             for &(j, sj) in &seeds {
                 let f = p.hop * sj;
-                cand.extend(self.neighbours(j).map(|(x, w)| (x, f * w)));
+                for (x, w) in self.neighbours(j) {
+                    acc.add(x, f * w);
+                }
             }
         }
-        let mut w = p.repeat;
+        let shared = p.repeat * p.repeat_mix;
         let per_item = p.repeat * (1.0 - p.repeat_mix);
+        let mut dec = 1.0f32;
         for &it in session.iter().rev() {
             if it < n {
                 let rate = f32::from(self.rerate.get(it as usize).copied().unwrap_or(0)) / 255.0;
-                cand.push((it, w * p.repeat_mix + (w / p.repeat) * per_item * rate));
+                acc.add(it, dec * (shared + per_item * rate));
             }
-            w *= p.repeat_decay;
+            dec *= p.repeat_decay;
         }
         for &(j, q) in &self.pop {
-            cand.push((j, p.pop * (f32::from(q) / 255.0)));
+            acc.add(j, p.pop * (f32::from(q) / 255.0));
         }
-        merge(&mut cand);
-        cand.retain(|&(_, s)| s > 0.0);
-        order::top_k(&mut cand, k, &better);
-        out.extend_from_slice(&cand);
+        if k <= 256 {
+            for c in acc.entries().filter(|&(_, s)| s > 0.0) {
+                push_top(out, k, c);
+            }
+        } else {
+            out.extend(acc.entries().filter(|&(_, s)| s > 0.0));
+            order::top_k(out, k, &better);
+        }
+    }
+
+    fn row_len(&self, idx: u32) -> usize {
+        let (lo, hi) = self.row(idx);
+        hi - lo
     }
 
     /// Serialises the model into the artifact format (the builder's output).
@@ -667,28 +690,88 @@ fn ids_at(ids: &[Box<str>], i: u32) -> &str {
     ids.get(i as usize).map(|s| &**s).unwrap_or("")
 }
 
-/// Sums the scores of equal indices; leaves `cand` sorted by index. The
-/// stable sort keeps the summation order of duplicates fixed, so every
-/// platform adds the same floats in the same order.
-fn merge(cand: &mut Vec<(u32, f32)>) {
-    order::sort_by(cand, &|a: &(u32, f32), b: &(u32, f32)| a.0.cmp(&b.0));
-    let mut merged = 0usize;
-    for i in 0..cand.len() {
-        let Some(&(j, s)) = cand.get(i) else { break };
-        if merged > 0 {
-            if let Some(last) = cand.get_mut(merged - 1) {
-                if last.0 == j {
-                    last.1 += s;
-                    continue;
-                }
+/// Score accumulator: an open-addressing table from item index to score.
+/// Each item's contributions are added in the order they arrive, which is
+/// fixed by the model and the session, so every platform computes the same
+/// floats. No sorting: the shipped wasm has no fast sort.
+struct Acc {
+    keys: Vec<u32>,
+    vals: Vec<f32>,
+    len: usize,
+}
+
+const EMPTY: u32 = u32::MAX;
+
+impl Acc {
+    fn with_capacity(n: usize) -> Acc {
+        let cap = (n.max(16) * 2).next_power_of_two();
+        Acc { keys: vec![EMPTY; cap], vals: vec![0.0; cap], len: 0 }
+    }
+
+    fn slot(&self, key: u32) -> usize {
+        let mask = self.keys.len() - 1;
+        let mut i = (key.wrapping_mul(0x9e37_79b1) as usize) & mask;
+        loop {
+            match self.keys.get(i) {
+                Some(&k) if k != key && k != EMPTY => i = (i + 1) & mask,
+                _ => return i,
             }
         }
-        if let Some(slot) = cand.get_mut(merged) {
-            *slot = (j, s);
-        }
-        merged += 1;
     }
-    cand.truncate(merged);
+
+    /// Adds `v` to `key`'s score (`key` must not be `u32::MAX`).
+    fn add(&mut self, key: u32, v: f32) {
+        if key == EMPTY {
+            return;
+        }
+        if (self.len + 1) * 2 > self.keys.len() {
+            self.grow();
+        }
+        let i = self.slot(key);
+        if let (Some(k), Some(val)) = (self.keys.get_mut(i), self.vals.get_mut(i)) {
+            if *k == EMPTY {
+                *k = key;
+                *val = v;
+                self.len += 1;
+            } else {
+                *val += v;
+            }
+        }
+    }
+
+    fn grow(&mut self) {
+        let old: Vec<(u32, f32)> = self.entries().collect();
+        let cap = self.keys.len() * 2;
+        self.keys = vec![EMPTY; cap];
+        self.vals = vec![0.0; cap];
+        self.len = 0;
+        for (k, v) in old {
+            let i = self.slot(k);
+            if let (Some(kk), Some(vv)) = (self.keys.get_mut(i), self.vals.get_mut(i)) {
+                *kk = k;
+                *vv = v;
+                self.len += 1;
+            }
+        }
+    }
+
+    fn entries(&self) -> impl Iterator<Item = (u32, f32)> + '_ {
+        self.keys.iter().zip(&self.vals).filter(|(&k, _)| k != EMPTY).map(|(&k, &v)| (k, v))
+    }
+}
+
+/// Keeps `top` as the best `k` candidates seen so far, best first.
+fn push_top(top: &mut Vec<(u32, f32)>, k: usize, c: (u32, f32)) {
+    if top.len() >= k {
+        match top.last() {
+            Some(worst) if better(&c, worst) == Ordering::Less => {
+                top.pop();
+            }
+            _ => return,
+        }
+    }
+    let pos = top.partition_point(|x| better(x, &c) == Ordering::Less);
+    top.insert(pos, c);
 }
 
 fn checksum_of(head: &[u8], body: &[u8]) -> u64 {
