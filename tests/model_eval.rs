@@ -189,3 +189,37 @@ fn overrides_and_row_budgets() {
     let fixed = BuildParams { per_item: 0.0, neighbours: 20, ..BuildParams::default() };
     assert_eq!(build::row_budget(&fixed, 1e6), 20);
 }
+
+#[test]
+fn logged_conversions_strengthen_the_link_they_came_from() {
+    // Same clicks; the second export also logs a decision shown after "a"
+    // whose "c" was then bought. The a -> c link must get stronger.
+    let clicks = r#"{"type":"product_view","sessionId":"s1","ts":1,"item":{"id":"a"}}
+{"type":"product_view","sessionId":"s1","ts":2,"item":{"id":"b"}}
+{"type":"product_view","sessionId":"s1","ts":3,"item":{"id":"c"}}
+{"type":"product_view","sessionId":"s2","ts":1,"item":{"id":"a"}}
+{"type":"product_view","sessionId":"s2","ts":2,"item":{"id":"c"}}
+"#;
+    let decisions = r#"{"type":"product_view","sessionId":"s3","ts":1,"item":{"id":"a"}}
+{"type":"impression","sessionId":"s3","ts":2,"decisionId":"d9","items":[{"id":"c"},{"id":"b"}]}
+{"type":"purchase","sessionId":"s3","ts":3,"decisionId":"d9","items":[{"id":"c"}]}
+"#;
+    let plain =
+        data::read_dataset(&format!("{clicks}{}", decisions.lines().next().unwrap_or("")), true).expect("reads");
+    let logged = data::read_dataset(&format!("{clicks}{decisions}"), true).expect("reads");
+    assert_eq!(logged.feedback.len(), 1);
+    let p = BuildParams { reorder: false, per_item: 0.0, neighbours: 10, half_life: 0.0, ..BuildParams::default() };
+    let weight = |ds: &data::Dataset| {
+        let c = build::count_links(ds.items.len(), &ds.sessions, &ds.feedback, &p);
+        let (a, cc) = (ds.items.get("a").unwrap_or(0), ds.items.get("c").unwrap_or(0));
+        c.rows[a as usize].iter().find(|&&(j, _)| j == cc).map(|&(_, w)| w).unwrap_or(0.0)
+    };
+    let (before, after) = (weight(&plain), weight(&logged));
+    // The purchase in s3 also adds a click link a -> c (weight 4), and the decision adds feedback 4 more.
+    assert!(after > before + 4.0, "{before} -> {after}");
+    let off = BuildParams { feedback: 0.0, ..p };
+    let c = build::count_links(logged.items.len(), &logged.sessions, &logged.feedback, &off);
+    let (a, cc) = (logged.items.get("a").unwrap_or(0), logged.items.get("c").unwrap_or(0));
+    let no_fb = c.rows[a as usize].iter().find(|&&(j, _)| j == cc).map(|&(_, w)| w).unwrap_or(0.0);
+    assert!((after - no_fb - 4.0).abs() < 1e-4, "feedback adds weight x event weight: {after} vs {no_fb}");
+}

@@ -39,6 +39,7 @@ pub struct BuildParams {
     /// Neighbours per item scale as `per_item * occurrences^power` (the size
     /// budget); `per_item` 0 keeps `neighbours` for every item.
     pub per_item: f32,
+    /// The exponent of that scaling.
     pub power: f32,
     /// Recency of training sessions: a session's weight halves every
     /// `half_life` of the data (fraction of sessions, newest = 1); 0 = off.
@@ -671,6 +672,10 @@ pub fn tune(ds: &Dataset, start: &BuildParams, tail: f32, rounds: usize, log: &m
         best_m.mrr()
     ));
     let mut steps = Vec::new();
+    if examples == 0 {
+        log("tune: no validation examples (too little data); keeping the given parameters");
+        return Ok(Tuned { params: best, metrics: best_m, default_metrics, steps, validation_examples: 0 });
+    }
     for round in 0..rounds {
         let mut improved = false;
         for k in knobs() {

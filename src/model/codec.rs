@@ -35,14 +35,17 @@ pub struct Reader<'a> {
 }
 
 impl<'a> Reader<'a> {
+    /// A reader at the start of `bytes`.
     pub fn new(bytes: &'a [u8]) -> Self {
         Reader { bytes, pos: 0 }
     }
 
+    /// Bytes not read yet.
     pub fn remaining(&self) -> usize {
         self.bytes.len().saturating_sub(self.pos)
     }
 
+    /// The next `n` bytes.
     pub fn take(&mut self, n: usize, what: &str) -> Result<&'a [u8]> {
         let end = self.pos.checked_add(n).filter(|&e| e <= self.bytes.len());
         match end {
@@ -55,10 +58,12 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// One byte.
     pub fn u8(&mut self, what: &str) -> Result<u8> {
         Ok(self.take(1, what)?.first().copied().unwrap_or(0))
     }
 
+    /// A little-endian u16.
     pub fn u16(&mut self, what: &str) -> Result<u16> {
         let b = self.take(2, what)?;
         let mut a = [0u8; 2];
@@ -66,6 +71,7 @@ impl<'a> Reader<'a> {
         Ok(u16::from_le_bytes(a))
     }
 
+    /// A little-endian u32.
     pub fn u32(&mut self, what: &str) -> Result<u32> {
         let b = self.take(4, what)?;
         let mut a = [0u8; 4];
@@ -73,6 +79,7 @@ impl<'a> Reader<'a> {
         Ok(u32::from_le_bytes(a))
     }
 
+    /// A little-endian u64.
     pub fn u64(&mut self, what: &str) -> Result<u64> {
         let b = self.take(8, what)?;
         let mut a = [0u8; 8];
@@ -111,6 +118,7 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// A `MODEL_CORRUPT` error at `what`.
 pub fn corrupt(what: &str, msg: &str) -> Error {
     Error::new(ModelCorrupt, what, format!("model artifact is corrupt: {msg}"))
 }

@@ -18,6 +18,7 @@ pub struct Interner {
 }
 
 impl Interner {
+    /// An empty dictionary.
     pub fn new() -> Self {
         Self::default()
     }
@@ -31,18 +32,23 @@ impl Interner {
         self.map.insert(id.to_string(), i);
         i
     }
+    /// The index of `id`, if known.
     pub fn get(&self, id: &str) -> Option<u32> {
         self.map.get(id).copied()
     }
+    /// Number of distinct ids.
     pub fn len(&self) -> usize {
         self.ids.len()
     }
+    /// No ids yet.
     pub fn is_empty(&self) -> bool {
         self.ids.is_empty()
     }
+    /// The ids, by index.
     pub fn ids(&self) -> &[String] {
         &self.ids
     }
+    /// The ids, by index, by value.
     pub fn into_ids(self) -> Vec<String> {
         self.ids
     }

@@ -128,6 +128,7 @@ pub struct Pop {
 }
 
 impl Pop {
+    /// Counts clicks over `train` (items `0..n`).
     pub fn new(n: usize, train: &[Vec<u32>]) -> Pop {
         let (mut order, _) = popularity_order(n, train);
         order.truncate(crate::limits::MAX_DECISION_K.max(100));
@@ -150,6 +151,7 @@ pub struct SPop {
 }
 
 impl SPop {
+    /// Counts clicks over `train` (items `0..n`).
     pub fn new(n: usize, train: &[Vec<u32>]) -> SPop {
         let (mut order, count) = popularity_order(n, train);
         order.truncate(1000);

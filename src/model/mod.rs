@@ -38,6 +38,20 @@
 //!
 //! Hyperparameters were tuned on the last 10% of the training file only
 //! (validation: 52.74 / 19.13); the test file was never used for tuning.
+//! Scoring one prefix takes ~13 µs natively and ~25 µs (median) in Node's
+//! wasm; loading the 2.55 MB artifact ~50 ms.
+//!
+//! # One artifact, not per-item shards
+//! Shards fetched on demand (one item's neighbour row per request, e.g. from
+//! the Worker) would average ~60 bytes raw per item, but one recommendation
+//! reads the rows of up to `depth` recent items and then of the `hop_from`
+//! strongest candidates: two dependent rounds of up to ~10 fetches each,
+//! every one paying a request's latency and headers (hundreds of bytes),
+//! before the first ranking. The whole artifact is 1.80 MB gzip, fetched once,
+//! cached by the browser and scored locally in microseconds with no network
+//! on the page's critical path. Shards only pay off for catalogs whose
+//! artifact is far beyond the budget; `ep-model build --max-gzip` keeps it
+//! inside instead by shortening the lists of rarely seen items first.
 //!
 //! ```no_run
 //! # fn main() -> edge_personalize::Result<()> {
@@ -422,6 +436,7 @@ impl SessionModel {
         self.ids.len()
     }
 
+    /// True for a model without items.
     pub fn is_empty(&self) -> bool {
         self.ids.is_empty()
     }
