@@ -4,8 +4,6 @@
 //! an entry decays it to the requested time first, so tracking an event costs
 //! one lookup, never a pass over every entry.
 
-use std::collections::BTreeMap;
-
 use crate::limits::MAX_AFFINITIES_PER_KIND;
 
 /// Score as of `at_ms`.
@@ -24,17 +22,20 @@ pub fn decay(dt_ms: f64, half_life_ms: f64) -> f64 {
 }
 
 /// Affinities of one kind (item, category or brand), bounded in size.
-/// A BTreeMap keeps iteration order identical on every platform.
+///
+/// A vector sorted by key: binary-search lookups, the same iteration order on
+/// every platform, and at most [`MAX_AFFINITIES_PER_KIND`] entries to shift on
+/// insert. (A BTreeMap did the same for 10 KB more wasm.)
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AffinityTable {
-    entries: BTreeMap<String, Entry>,
+    entries: Vec<(String, Entry)>,
 }
 
 impl AffinityTable {
     /// Adds `weight` to `key` at time `at_ms`. An event older than the entry
     /// (a buffered event flushed late) is decayed to the entry's time instead.
     pub fn add(&mut self, key: &str, weight: f64, at_ms: f64, half_life_ms: f64) {
-        if let Some(e) = self.entries.get_mut(key) {
+        if let Some(e) = self.find(key).and_then(|i| self.entries.get_mut(i)).map(|(_, e)| e) {
             if at_ms >= e.at_ms {
                 e.score = e.score * decay(at_ms - e.at_ms, half_life_ms) + weight;
                 e.at_ms = at_ms;
@@ -52,7 +53,22 @@ impl AffinityTable {
         if self.entries.len() >= MAX_AFFINITIES_PER_KIND {
             self.evict_weakest(at_ms, half_life_ms);
         }
-        self.entries.insert(key.to_string(), Entry { score: weight, at_ms });
+        self.insert_sorted(key.to_string(), Entry { score: weight, at_ms });
+    }
+
+    fn find(&self, key: &str) -> Option<usize> {
+        self.entries.binary_search_by(|(k, _)| k.as_str().cmp(key)).ok()
+    }
+
+    fn insert_sorted(&mut self, key: String, entry: Entry) {
+        match self.entries.binary_search_by(|(k, _)| k.as_str().cmp(&key)) {
+            Ok(i) => {
+                if let Some(slot) = self.entries.get_mut(i) {
+                    slot.1 = entry;
+                }
+            }
+            Err(i) => self.entries.insert(i, (key, entry)),
+        }
     }
 
     /// Drops the entry with the lowest score decayed to `now_ms`.
@@ -60,19 +76,20 @@ impl AffinityTable {
         let weakest = self
             .entries
             .iter()
-            .map(|(k, e)| (k, e.score * decay(now_ms - e.at_ms, half_life_ms)))
+            .enumerate()
+            .map(|(i, (_, e))| (i, e.score * decay(now_ms - e.at_ms, half_life_ms)))
             .min_by(|a, b| a.1.total_cmp(&b.1))
-            .map(|(k, _)| k.clone());
-        if let Some(k) = weakest {
-            self.entries.remove(&k);
+            .map(|(i, _)| i);
+        if let Some(i) = weakest {
+            self.entries.remove(i);
         }
     }
 
     /// The score of `key` decayed to `now_ms` (0 when absent).
     pub fn get(&self, key: &str, now_ms: f64, half_life_ms: f64) -> f64 {
-        self.entries
-            .get(key)
-            .map(|e| e.score * decay(now_ms - e.at_ms, half_life_ms))
+        self.find(key)
+            .and_then(|i| self.entries.get(i))
+            .map(|(_, e)| e.score * decay(now_ms - e.at_ms, half_life_ms))
             .unwrap_or(0.0)
     }
 
@@ -92,8 +109,8 @@ impl AffinityTable {
     /// The strongest score at `now_ms`, for normalising features to 0..1.
     pub fn max(&self, now_ms: f64, half_life_ms: f64) -> f64 {
         self.entries
-            .values()
-            .map(|e| e.score * decay(now_ms - e.at_ms, half_life_ms))
+            .iter()
+            .map(|(_, e)| e.score * decay(now_ms - e.at_ms, half_life_ms))
             .fold(0.0, f64::max)
     }
 
@@ -109,7 +126,7 @@ impl AffinityTable {
     /// Restores one raw entry (snapshot decoding).
     pub(crate) fn insert_raw(&mut self, key: String, entry: Entry) {
         if self.entries.len() < MAX_AFFINITIES_PER_KIND {
-            self.entries.insert(key, entry);
+            self.insert_sorted(key, entry);
         }
     }
 }
