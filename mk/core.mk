@@ -6,10 +6,10 @@ TEST_TARGETS += test-native test-wasm-node test-wasm-browser size-check
 .PHONY: setup-core setup-build test-native test-wasm-node test-wasm-browser
 
 setup-core: ## Install the core's tools (wasm target, wasm-bindgen-cli, Chromium, tools/ npm)
-	@scripts/ensure-tools.sh wasm-target wasm-bindgen chromium npm tools
+	@scripts/ensure-tools.sh wasm-target nightly-src wasm-bindgen chromium npm tools
 
 setup-build:
-	@scripts/ensure-tools.sh wasm-target wasm-bindgen npm tools
+	@scripts/ensure-tools.sh wasm-target nightly-src wasm-bindgen npm tools
 
 # Rebuild the wasm only when its inputs changed; dist/size.json is written last.
 WASM_INPUTS := $(shell find src -type f -name '*.rs' 2>/dev/null) Cargo.toml $(wildcard Cargo.lock) \

@@ -3,6 +3,7 @@
 #
 #   scripts/ensure-tools.sh                 everything below
 #   scripts/ensure-tools.sh wasm-target     rustup target wasm32-unknown-unknown
+#   scripts/ensure-tools.sh nightly-src     nightly's rust-src, for the size-optimised wasm build
 #   scripts/ensure-tools.sh wasm-bindgen    wasm-bindgen-cli, exactly the version Cargo.toml pins
 #   scripts/ensure-tools.sh chromium        chromium + chromium-driver from Debian (headless tests)
 #   scripts/ensure-tools.sh npm DIR...      `npm ci` in DIR when node_modules is missing or
@@ -27,6 +28,22 @@ ensure_wasm_target() {
     else
         say "installing rust target wasm32-unknown-unknown"
         rustup target add wasm32-unknown-unknown
+    fi
+}
+
+# The shipped wasm rebuilds std with nightly (see build-wasm.sh), which needs
+# nightly's rust-src. The machine image carries the nightly toolchain; when it
+# or the download is missing, build-wasm.sh falls back to stable.
+ensure_nightly_src() {
+    if ! rustc +nightly --version >/dev/null 2>&1; then
+        say "note: no nightly toolchain; the wasm will be built with stable"
+        return
+    fi
+    if [ -d "$(rustc +nightly --print sysroot)/lib/rustlib/src/rust/library/std" ]; then
+        say "ok: nightly rust-src already installed"
+    else
+        say "installing nightly rust-src (for the size-optimised wasm build)"
+        rustup component add rust-src --toolchain nightly || say "note: rust-src unavailable; the wasm will be built with stable"
     fi
 }
 
@@ -94,18 +111,19 @@ ensure_npm() {
 }
 
 if [ $# -eq 0 ]; then
-    set -- wasm-target wasm-bindgen chromium npm tools
+    set -- wasm-target nightly-src wasm-bindgen chromium npm tools
 fi
 while [ $# -gt 0 ]; do
     case "$1" in
         wasm-target)  ensure_wasm_target; shift ;;
+        nightly-src)  ensure_nightly_src; shift ;;
         wasm-bindgen) ensure_wasm_bindgen; shift ;;
         chromium)     ensure_chromium; shift ;;
         npm)
             shift
             [ $# -gt 0 ] || die "npm needs at least one folder"
             while [ $# -gt 0 ]; do
-                case "$1" in wasm-target|wasm-bindgen|chromium|npm) break ;; esac
+                case "$1" in wasm-target|nightly-src|wasm-bindgen|chromium|npm) break ;; esac
                 ensure_npm "$1"; shift
             done
             ;;
