@@ -14,7 +14,7 @@ use std::hint::black_box;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use edge_personalize::decide::DecisionScope;
+use edge_personalize::decide::{DecisionScope, SessionView};
 use edge_personalize::engine::{Config, Engine};
 use edge_personalize::json::{self, Map, Value};
 use edge_personalize::logic::{eval_json, Condition};
@@ -165,8 +165,9 @@ fn run() -> Result<String, String> {
         .clone();
     let context = request.get("context").cloned().unwrap_or(Value::Object(Map::new()));
     let slot = request.get("slot").and_then(Value::as_str).unwrap_or("default").to_string();
+    let view = SessionView::new(engine.session(), now);
     let rule_ns = measure(conditions.len(), 11, || {
-        let scope = DecisionScope { session: engine.session(), now_ms: now, slot: &slot, context: &context, item: Some(&item) };
+        let scope = DecisionScope { view: &view, slot: &slot, context: &context, item: Some(&item) };
         for c in &conditions {
             black_box(c.eval(&scope).ok());
         }

@@ -19,7 +19,7 @@ pub mod scorer;
 
 use std::collections::HashMap;
 
-pub use scope::DecisionScope;
+pub use scope::{DecisionScope, SessionView};
 pub use scorer::{Features, LinearScorer, Scorer};
 
 use crate::catalog::{Catalog, RelationKind};
@@ -210,12 +210,41 @@ pub struct Inputs<'a> {
     pub holdout: bool,
 }
 
+/// Why a candidate is in the pool. Kept as borrowed parts and rendered to
+/// text only for the items the decision returns: formatting a string per
+/// candidate and source was a tenth of the decision's time.
+#[derive(Clone, Copy, PartialEq)]
+enum Reason<'a> {
+    Relation(RelationKind, &'a str),
+    Category(&'a str),
+    Brand(&'a str),
+    Model,
+    Popular,
+    Rule(&'a str),
+}
+
+impl Reason<'_> {
+    fn render(self) -> String {
+        match self {
+            Reason::Relation(kind, src) => format!("{}:{src}", kind.as_str()),
+            Reason::Category(c) => format!("category:{c}"),
+            Reason::Brand(b) => format!("brand:{b}"),
+            Reason::Model => "model".to_string(),
+            Reason::Popular => "popular".to_string(),
+            Reason::Rule(id) => format!("rule:{id}"),
+        }
+    }
+}
+
+/// At most this many reasons are kept per item.
+const MAX_REASONS: usize = 4;
+
 #[derive(Default)]
-struct Candidate {
+struct Candidate<'a> {
     idx: u32,
     features: Features,
     multiplier: f64,
-    reasons: Vec<String>,
+    reasons: [Option<Reason<'a>>; MAX_REASONS],
     /// Included ahead of the ranking: (order key).
     first: Option<usize>,
     pin: Option<usize>,
@@ -225,13 +254,24 @@ struct Candidate {
     score: f64,
 }
 
-struct Pool {
-    list: Vec<Candidate>,
+impl<'a> Candidate<'a> {
+    fn note(&mut self, r: Reason<'a>) {
+        if self.reasons.contains(&Some(r)) {
+            return;
+        }
+        if let Some(slot) = self.reasons.iter_mut().find(|x| x.is_none()) {
+            *slot = Some(r);
+        }
+    }
+}
+
+struct Pool<'a> {
+    list: Vec<Candidate<'a>>,
     at: HashMap<u32, usize>,
 }
 
-impl Pool {
-    fn entry(&mut self, idx: u32) -> &mut Candidate {
+impl<'a> Pool<'a> {
+    fn entry(&mut self, idx: u32) -> &mut Candidate<'a> {
         let pos = *self.at.entry(idx).or_insert_with(|| {
             self.list.push(Candidate { idx, multiplier: 1.0, popular_only: true, ..Candidate::default() });
             self.list.len() - 1
@@ -240,14 +280,9 @@ impl Pool {
         let len = self.list.len();
         &mut self.list[pos.min(len - 1)]
     }
-    fn add(&mut self, idx: u32, reason: impl FnOnce() -> String, personal: bool) -> &mut Candidate {
+    fn add(&mut self, idx: u32, reason: Reason<'a>, personal: bool) -> &mut Candidate<'a> {
         let c = self.entry(idx);
-        if c.reasons.len() < 4 {
-            let r = reason();
-            if !c.reasons.contains(&r) {
-                c.reasons.push(r);
-            }
-        }
+        c.note(reason);
         if personal {
             c.popular_only = false;
         }
@@ -287,6 +322,7 @@ pub fn decide(inp: &Inputs, req: &DecideRequest, decision_id: String) -> Decisio
         return decision;
     }
 
+    let view = SessionView::new(s, now);
     let mut pool = Pool { list: Vec::with_capacity(128), at: HashMap::with_capacity(128) };
     let half_life = s.half_life_ms;
 
@@ -294,7 +330,7 @@ pub fn decide(inp: &Inputs, req: &DecideRequest, decision_id: String) -> Decisio
     if let Some(src) = req.item.as_deref().and_then(|id| cat.get(id)) {
         for kind in RelationKind::ALL {
             for &(j, w) in src.relations(kind) {
-                let c = pool.add(j, || format!("{}:{}", kind.as_str(), src.id), true);
+                let c = pool.add(j, Reason::Relation(kind, &src.id), true);
                 c.features.relation = c.features.relation.max(w as f64);
             }
         }
@@ -304,27 +340,27 @@ pub fn decide(inp: &Inputs, req: &DecideRequest, decision_id: String) -> Decisio
         let fresh = decay(age_ms, half_life);
         for kind in [RelationKind::Related, RelationKind::Similar] {
             for &(j, w) in src.relations(kind) {
-                let c = pool.add(j, || format!("related:{}", src.id), true);
+                let c = pool.add(j, Reason::Relation(RelationKind::Related, &src.id), true);
                 c.features.relation = c.features.relation.max(w as f64 * fresh);
             }
         }
     }
     for (category, _) in s.categories.top(TOP_CATEGORIES, now, half_life) {
         for &j in cat.in_category(category).iter().take(PER_CATEGORY) {
-            pool.add(j, || format!("category:{category}"), true);
+            pool.add(j, Reason::Category(category), true);
         }
     }
     for (brand, _) in s.brands.top(TOP_BRANDS, now, half_life) {
         for &j in cat.of_brand(brand).iter().take(PER_BRAND) {
-            pool.add(j, || format!("brand:{brand}"), true);
+            pool.add(j, Reason::Brand(brand), true);
         }
     }
     for &(j, score) in inp.model_picks.iter().take(MODEL_CANDIDATES) {
-        let c = pool.add(j, || "model".to_string(), true);
+        let c = pool.add(j, Reason::Model, true);
         c.features.model = score;
     }
     for &j in cat.bestsellers().iter().take(2 * k) {
-        pool.add(j, || "popular".to_string(), false);
+        pool.add(j, Reason::Popular, false);
     }
 
     // 2a. Rules, session-level parts: which rules are live, and the ones that add items.
@@ -334,7 +370,7 @@ pub fn decide(inp: &Inputs, req: &DecideRequest, decision_id: String) -> Decisio
         if !rule.active(&req.slot, now) {
             continue;
         }
-        let scope = DecisionScope { session: s, now_ms: now, slot: &req.slot, context: &req.context, item: None };
+        let scope = DecisionScope { view: &view, slot: &req.slot, context: &req.context, item: None };
         match all_true(&rule.session_part, &scope) {
             Err(e) => {
                 decision.rule_failures.push(RuleFailure { rule: rule.id.clone(), code: e.code.as_str(), message: e.to_string() });
@@ -358,8 +394,7 @@ pub fn decide(inp: &Inputs, req: &DecideRequest, decision_id: String) -> Decisio
                         if blocked(j) {
                             continue;
                         }
-                        let reason = format!("rule:{}", rule.id);
-                        let c = pool.add(j, || reason, true);
+                        let c = pool.add(j, Reason::Rule(&rule.id), true);
                         c.features.relation = c.features.relation.max(w as f64);
                         match placement {
                             Placement::First => {
@@ -379,8 +414,7 @@ pub fn decide(inp: &Inputs, req: &DecideRequest, decision_id: String) -> Decisio
             }
             Action::Pin { position, item: Some(id) } => {
                 if let Some(j) = cat.index_of(id).filter(|&j| !blocked(j)) {
-                    let reason = format!("rule:{}", rule.id);
-                    let c = pool.add(j, || reason, true);
+                    let c = pool.add(j, Reason::Rule(&rule.id), true);
                     if c.pin.is_none() {
                         c.pin = Some(*position);
                     }
@@ -396,11 +430,6 @@ pub fn decide(inp: &Inputs, req: &DecideRequest, decision_id: String) -> Decisio
     let max_cat = s.categories.max(now, half_life).max(1e-9);
     let max_brand = s.brands.max(now, half_life).max(1e-9);
     let typical_price = s.typical_price();
-    let mut last_seen: HashMap<&str, f64> = HashMap::with_capacity(s.recent.len());
-    for i in &s.recent {
-        let e = last_seen.entry(i.item.as_str()).or_insert(i.ts);
-        *e = e.max(i.ts);
-    }
     for c in pool.list.iter_mut() {
         if blocked(c.idx) {
             c.excluded = true;
@@ -414,7 +443,7 @@ pub fn decide(inp: &Inputs, req: &DecideRequest, decision_id: String) -> Decisio
         f.item_affinity = s.items.get(&it.id, now, half_life) / max_item;
         f.category_affinity = it.category.as_deref().map_or(0.0, |x| s.categories.get(x, now, half_life) / max_cat);
         f.brand_affinity = it.brand.as_deref().map_or(0.0, |x| s.brands.get(x, now, half_life) / max_brand);
-        f.recency = last_seen.get(it.id.as_str()).map_or(0.0, |&ts| decay(now - ts, half_life));
+        f.recency = view.last_seen.get(it.id.as_str()).map_or(0.0, |&ts| decay(now - ts, half_life));
         f.popularity = it.popularity;
         f.price_fit = match (it.price, typical_price) {
             (Some(p), Some(t)) if p > 0.0 && t > 0.0 => (p / t).min(t / p),
@@ -422,7 +451,7 @@ pub fn decide(inp: &Inputs, req: &DecideRequest, decision_id: String) -> Decisio
         };
         for &ri in &live {
             let Some(rule) = inp.rules.rules.get(ri) else { continue };
-            let scope = DecisionScope { session: s, now_ms: now, slot: &req.slot, context: &req.context, item: Some(&it.value) };
+            let scope = DecisionScope { view: &view, slot: &req.slot, context: &req.context, item: Some(&it.value) };
             match all_true(&rule.item_part, &scope) {
                 Ok(true) => {}
                 Ok(false) => continue,
@@ -443,10 +472,7 @@ pub fn decide(inp: &Inputs, req: &DecideRequest, decision_id: String) -> Decisio
                 }
                 _ => continue,
             }
-            let reason = format!("rule:{}", rule.id);
-            if c.reasons.len() < 4 && !c.reasons.contains(&reason) {
-                c.reasons.push(reason);
-            }
+            c.note(Reason::Rule(&rule.id));
             if !decision.rules_fired.contains(&rule.id) {
                 decision.rules_fired.push(rule.id.clone());
             }
@@ -497,7 +523,7 @@ pub fn decide(inp: &Inputs, req: &DecideRequest, decision_id: String) -> Decisio
     }
     for c in slots.into_iter().flatten() {
         let Some(it) = cat.item(c.idx) else { continue };
-        let mut reasons = c.reasons.clone();
+        let mut reasons: Vec<String> = c.reasons.iter().flatten().map(|r| r.render()).collect();
         if !personal && c.popular_only {
             // No personal signal yet: these are the best-sellers, said plainly.
             reasons = vec!["fallback:bestsellers".to_string()];
@@ -516,7 +542,7 @@ pub fn decide(inp: &Inputs, req: &DecideRequest, decision_id: String) -> Decisio
                 return c.excluded;
             }
             let Some(it) = cat.item(idx) else { return true };
-            let scope = DecisionScope { session: s, now_ms: now, slot: &req.slot, context: &req.context, item: Some(&it.value) };
+            let scope = DecisionScope { view: &view, slot: &req.slot, context: &req.context, item: Some(&it.value) };
             live.iter()
                 .filter_map(|&ri| inp.rules.rules.get(ri))
                 .filter(|r| matches!(r.action, Action::Exclude))

@@ -52,6 +52,12 @@ impl Map {
             None => self.entries.push((key, value)),
         }
     }
+    /// Appends without looking for an existing key: for builders whose keys
+    /// are distinct by construction (a linear search per insert made building
+    /// a 256-entry object quadratic).
+    pub fn push_unique(&mut self, key: impl Into<String>, value: Value) {
+        self.entries.push((key.into(), value));
+    }
     pub fn len(&self) -> usize {
         self.entries.len()
     }

@@ -272,17 +272,17 @@ impl Session {
     /// One recent interaction as the JSON rules see it.
     pub fn interaction_value(i: &Interaction, now_ms: f64) -> Value {
         let mut m = Map::with_capacity(6);
-        m.insert("item", Value::from(i.item.as_str()));
+        m.push_unique("item", Value::from(i.item.as_str()));
         if let Some(c) = &i.category {
-            m.insert("category", Value::from(c.as_str()));
+            m.push_unique("category", Value::from(c.as_str()));
         }
         if let Some(b) = &i.brand {
-            m.insert("brand", Value::from(b.as_str()));
+            m.push_unique("brand", Value::from(b.as_str()));
         }
-        m.insert("type", Value::from(i.kind.as_str()));
-        m.insert("ageSeconds", Value::Number(((now_ms - i.ts).max(0.0) / 1000.0).floor()));
+        m.push_unique("type", Value::from(i.kind.as_str()));
+        m.push_unique("ageSeconds", Value::Number(((now_ms - i.ts).max(0.0) / 1000.0).floor()));
         if let Some(p) = i.price {
-            m.insert("price", Value::Number(p));
+            m.push_unique("price", Value::Number(p));
         }
         Value::Object(m)
     }
@@ -309,28 +309,36 @@ impl Session {
             m.insert("userId", Value::from(u.as_str()));
         }
         m.insert("ageSeconds", Value::Number(((now_ms - self.started_ms).max(0.0) / 1000.0).floor()));
-        m.insert(
-            "recent",
-            Value::Array(self.recent.iter().rev().map(|i| Session::interaction_value(i, now_ms)).collect()),
-        );
-        let mut aff = Map::with_capacity(3);
-        for kind in [AffinityKind::Item, AffinityKind::Category, AffinityKind::Brand] {
-            let top: Map = self
-                .table(kind)
-                .top(top_n, now_ms, self.half_life_ms)
-                .into_iter()
-                .map(|(k, s)| (k.to_string(), Value::Number((s * 1000.0).round() / 1000.0)))
-                .collect();
-            aff.insert(kind.as_str(), Value::Object(top));
-        }
-        m.insert("affinity", Value::Object(aff));
+        m.insert("recent", self.recent_value(now_ms));
+        m.insert("affinity", self.affinity_value(now_ms, top_n));
         m.insert("cart", self.cart_value());
-        m.insert(
-            "purchased",
-            Value::Array(self.purchased.iter().map(|p| Value::from(p.as_str())).collect()),
-        );
+        m.insert("purchased", self.purchased_value());
         m.insert("counters", self.counters_value());
         Value::Object(m)
+    }
+
+    /// The recent interactions as JSON, newest first.
+    pub fn recent_value(&self, now_ms: f64) -> Value {
+        Value::Array(self.recent.iter().rev().map(|i| Session::interaction_value(i, now_ms)).collect())
+    }
+
+    pub fn purchased_value(&self) -> Value {
+        Value::Array(self.purchased.iter().map(|p| Value::from(p.as_str())).collect())
+    }
+
+    /// `{item: {...}, category: {...}, brand: {...}}`, the `top_n` strongest of
+    /// each, rounded to 3 decimals.
+    pub fn affinity_value(&self, now_ms: f64, top_n: usize) -> Value {
+        let mut aff = Map::with_capacity(3);
+        for kind in [AffinityKind::Item, AffinityKind::Category, AffinityKind::Brand] {
+            let top = self.table(kind).top(top_n, now_ms, self.half_life_ms);
+            let mut m = Map::with_capacity(top.len());
+            for (k, s) in top {
+                m.push_unique(k, Value::Number((s * 1000.0).round() / 1000.0));
+            }
+            aff.push_unique(kind.as_str(), Value::Object(m));
+        }
+        Value::Object(aff)
     }
 
     pub fn cart_value(&self) -> Value {
