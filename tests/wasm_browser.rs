@@ -62,3 +62,15 @@ fn snapshot_survives_in_local_storage_across_instances() {
 fn corrupt_restore_keeps_the_engine_usable_in_chromium() {
     corrupt_restore_keeps_engine_usable();
 }
+
+#[wasm_bindgen_test]
+fn model_ranks_like_native_in_chromium() {
+    let n = model_agrees_with_native();
+    assert_eq!(n, 300);
+    wasm_bindgen_test::console_log!("model agreement in chromium wasm: {n}/300 sessions, top 20 bit for bit");
+}
+
+#[wasm_bindgen_test]
+fn decide_uses_the_loaded_model_in_chromium() {
+    decide_uses_the_loaded_model();
+}

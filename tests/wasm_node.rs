@@ -40,3 +40,15 @@ fn error_codes_cover_every_case() {
         assert!(tested.contains(&code.as_str()), "no wasm test for error code {code}");
     }
 }
+
+#[wasm_bindgen_test]
+fn model_ranks_like_native_in_node() {
+    let n = model_agrees_with_native();
+    assert_eq!(n, 300);
+    wasm_bindgen_test::console_log!("model agreement in node wasm: {n}/300 sessions, top 20 bit for bit");
+}
+
+#[wasm_bindgen_test]
+fn decide_uses_the_loaded_model_in_node() {
+    decide_uses_the_loaded_model();
+}

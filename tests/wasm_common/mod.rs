@@ -163,3 +163,46 @@ pub fn corrupt_restore_keeps_engine_usable() {
     let d = back(p.decide(js(r#"{"slot":"home","k":3}"#)).expect("decide"));
     assert_eq!(d.get("fallbackUsed"), Some(&Value::Bool(true)));
 }
+
+pub const MODEL: &[u8] = include_bytes!("../model-fixtures/small.epm");
+pub const MODEL_SESSIONS: &str = include_str!("../model-fixtures/small_sessions.txt");
+pub const MODEL_TOP20: &str = include_str!("../model-fixtures/small_top20.txt");
+
+/// The model compiled to wasm ranks every fixture session exactly as the
+/// native build did when it wrote the fixture: same ids, same f32 bits.
+pub fn model_agrees_with_native() -> usize {
+    use edge_personalize::model::SessionModel;
+    let model = SessionModel::from_bytes(MODEL).expect("fixture model loads");
+    let mut top = Vec::new();
+    let mut checked = 0;
+    for (n, (session, want)) in MODEL_SESSIONS.lines().zip(MODEL_TOP20.lines()).enumerate() {
+        let s: Vec<u32> = session.split_whitespace().filter_map(|id| model.item_index(id)).collect();
+        top.clear();
+        model.recommend(&s, 20, &mut top);
+        let got: Vec<String> =
+            top.iter().map(|&(i, sc)| format!("{}:{:08x}", model.item_id(i).unwrap_or("?"), sc.to_bits())).collect();
+        assert_eq!(got.join(" "), want, "session {n}: {session}");
+        checked += 1;
+    }
+    checked
+}
+
+/// `loadModel` plugs the artifact into `decide`: model picks show up with
+/// their reason, and a bad artifact keeps the loaded one.
+pub fn decide_uses_the_loaded_model() {
+    let items: Vec<String> = (1..=400)
+        .map(|i| format!(r#"{{"id":"sku-{i}","category":"c{}","price":{}}}"#, i % 7, 10 + i % 50))
+        .collect();
+    let mut p = Personalizer::new(js(r#"{"seed": 5}"#)).expect("new");
+    p.load_catalog(JsValue::from_str(&format!(r#"{{"items":[{}]}}"#, items.join(",")))).expect("catalog");
+    let loaded = back(p.load_model(MODEL).expect("model"));
+    let version = loaded.get("version").and_then(Value::as_str).expect("version").to_string();
+    assert_eq!(code_of(p.load_model(&MODEL[..MODEL.len() / 2])), "MODEL_CORRUPT");
+    for id in ["sku-299", "sku-300", "sku-291"] {
+        p.track(js(&format!(r#"{{"type":"product_view","item":{{"id":"{id}"}}}}"#))).expect("track");
+    }
+    let d = back(p.decide(js(r#"{"slot":"home","k":10}"#)).expect("decide"));
+    assert_eq!(d.get("modelVersion").and_then(Value::as_str), Some(version.as_str()));
+    let text = json::to_json_string(&d);
+    assert!(text.contains(r#""model""#), "no item chosen by the model: {text}");
+}
