@@ -152,6 +152,20 @@ fn item_ids(v: &Value) -> Vec<String> {
     out
 }
 
+/// The JSON objects of an NDJSON export with their 0-based line index.
+/// Blank lines are skipped; a line that is not a JSON object is an error
+/// naming its (1-based) line. Shared by the builder and `ep-model report`.
+pub fn ndjson_objects(text: &str) -> impl Iterator<Item = Result<(usize, Value)>> + '_ {
+    text.lines().enumerate().filter(|(_, line)| !line.trim().is_empty()).map(|(ln, line)| {
+        let at = format!("line {}", ln + 1);
+        let v = json::parse(line).map_err(|e| e.at(&at))?;
+        if v.as_object().is_none() {
+            return Err(Error::new(ErrorCode::WrongType, at, "an event must be a JSON object"));
+        }
+        Ok((ln, v))
+    })
+}
+
 /// Reads an NDJSON event export (the schema in TEAM-NOTES). Item events
 /// become session clicks weighted by type (purchase > add_to_cart >
 /// product_click > product_view; a run of events on the same item keeps the
@@ -163,14 +177,8 @@ pub fn read_ndjson(text: &str, items: &mut Interner) -> Result<(Vec<Session>, Ve
     let mut by_session: HashMap<String, Vec<Ev>> = HashMap::new();
     let mut order: Vec<String> = Vec::new();
     let mut count = 0usize;
-    for (ln, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let v = json::parse(line).map_err(|e| e.at(&format!("line {}", ln + 1)))?;
-        if v.as_object().is_none() {
-            return Err(Error::new(ErrorCode::WrongType, format!("line {}", ln + 1), "an event must be a JSON object"));
-        }
+    for obj in ndjson_objects(text) {
+        let (ln, v) = obj?;
         count += 1;
         let kind = v.get("type").and_then(Value::as_str).unwrap_or("").to_string();
         let sid = v.get("sessionId").and_then(Value::as_str).unwrap_or("").to_string();

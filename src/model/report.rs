@@ -11,8 +11,8 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
-use crate::error::{Error, ErrorCode, Result};
-use crate::json::{self, Value};
+use crate::error::Result;
+use crate::json::Value;
 
 /// Counts for one group or slot.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -80,14 +80,8 @@ pub fn report(text: &str) -> Result<Report> {
     let mut pending: Vec<(String, String)> = Vec::new();
     let mut session_group: HashMap<String, String> = HashMap::new();
     let mut purchasing: HashSet<String> = HashSet::new();
-    for (ln, line) in text.lines().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        let v = json::parse(line).map_err(|e| e.at(&format!("line {}", ln + 1)))?;
-        if v.as_object().is_none() {
-            return Err(Error::new(ErrorCode::WrongType, format!("line {}", ln + 1), "an event must be a JSON object"));
-        }
+    for obj in super::data::ndjson_objects(text) {
+        let (_, v) = obj?;
         rep.events += 1;
         let kind = v.get("type").and_then(Value::as_str).unwrap_or("");
         let group = v.get("group").and_then(Value::as_str).unwrap_or("unknown").to_string();
