@@ -23,6 +23,7 @@ pub mod limits;
 pub mod logic;
 pub mod model;
 pub mod order;
+pub mod outbox;
 pub mod rules;
 pub mod session;
 

@@ -60,3 +60,12 @@ pub const MAX_TAGS_PER_ITEM: usize = 32;
 pub const MAX_DECISION_K: usize = 100;
 /// Most best-sellers in the fallback list.
 pub const MAX_BESTSELLERS: usize = 1000;
+
+/// Most events one page's outbox holds; beyond it the drop policy decides (dropped events are counted and reported).
+pub const MAX_OUTBOX_EVENTS: usize = 50_000;
+/// Most bytes (event JSON) one outbox holds.
+pub const MAX_OUTBOX_BYTES: usize = 16 * 1024 * 1024;
+/// Largest batch body the outbox builds (the `keepalive` / `sendBeacon` budget is 64 KB).
+pub const MAX_OUTBOX_BATCH_BYTES: usize = 256 * 1024;
+/// Largest single event the outbox accepts.
+pub const MAX_OUTBOX_EVENT_BYTES: usize = 32 * 1024;
