@@ -47,9 +47,6 @@ demo: ## Build, install, start every demo server, print the storefront URL (Ctrl
 bench: ## Benchmarks (native, Node wasm vs json-logic-js and plain JS, bundle sizes) -> dist/bench.json
 	@scripts/bench.sh
 
-package: ## Package for npm (not yet)
-	@echo "make package: not implemented yet (the npm package comes with a later issue)" >&2; exit 1
-
 clean: ## Remove build output (dist/) and stale server pid files (.run/)
 	rm -rf dist .run
 

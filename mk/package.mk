@@ -1,0 +1,23 @@
+# The npm package (pkg-template/ + dist/web -> dist/edge-personalize-*.tgz) and
+# its tests: the packed tarball installed into a scratch Vite 7 app and a plain
+# <script type="module"> page, and the storefront (www/) end to end, both in
+# headless Chromium. `make bench-www` measures load -> first personalised slot.
+
+SETUP_TARGETS += setup-package
+TEST_TARGETS += test-package
+
+.PHONY: setup-package test-package
+
+PACKAGE_INPUTS := $(shell find pkg-template -type f 2>/dev/null) scripts/package.sh dist/size.json
+
+setup-package: ## npm packages of the package tests (tests/package: vite 7, playwright-core, typescript)
+	@scripts/ensure-tools.sh npm tests/package
+
+dist/package-report.json: $(PACKAGE_INPUTS)
+	@scripts/package.sh
+
+package: dist/package-report.json ## Pack the npm package edge-personalize into dist/ (report: dist/package-report.json)
+
+test-package: package setup-package ## The tarball in a scratch Vite 7 app and a plain module page, in headless Chromium
+	@tests/package/run.sh package
+

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# `make package`: turns pkg-template/ and the wasm build (dist/web) into the npm
+# package `edge-personalize` and packs it into dist/.
+#
+#   dist/package/                          the staged package (what the tarball holds)
+#   dist/edge-personalize-VERSION.tgz      `npm pack` output
+#   dist/package-report.json               tarball name, size, unpacked size, file list
+#
+# The version is the crate's (Cargo.toml). The web glue serves every entry:
+# browsers fetch the wasm, Node and workerd instantiate it with initSync, so
+# dist/node (CommonJS glue, the same .wasm) is not shipped. The sync client
+# (pkg-template/src/sync/, when present) is exported as `edge-personalize/sync`.
+set -euo pipefail
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$REPO"
+
+for f in dist/web/edge_personalize.js dist/web/edge_personalize_bg.wasm; do
+    [ -f "$f" ] || { echo "package: $f missing; run make build" >&2; exit 1; }
+done
+if ! cmp -s dist/web/edge_personalize_bg.wasm dist/node/edge_personalize_bg.wasm; then
+    echo "package: dist/web and dist/node hold different wasm; rebuild (make build)" >&2
+    exit 1
+fi
+
+version="$(sed -n 's/^version *= *"\([^"]*\)".*/\1/p' Cargo.toml | head -n 1)"
+[ -n "$version" ] || { echo "package: no version in Cargo.toml" >&2; exit 1; }
+
+STAGE="dist/package"
+rm -rf "$STAGE"
+mkdir -p "$STAGE/wasm"
+cp -R pkg-template/src pkg-template/types pkg-template/README.md pkg-template/package.json "$STAGE/"
+cp dist/web/edge_personalize.js dist/web/edge_personalize_bg.wasm "$STAGE/wasm/"
+# The repository's license file, when there is one, ships too.
+for lic in LICENSE LICENSE-APACHE LICENSE.md; do
+    if [ -f "$lic" ]; then cp "$lic" "$STAGE/"; fi
+done
+
+node --input-type=module - "$STAGE/package.json" "$version" <<'JS'
+import { readFileSync, writeFileSync, existsSync } from "node:fs";
+import { dirname, join } from "node:path";
+const [file, version] = process.argv.slice(2);
+const pkg = JSON.parse(readFileSync(file, "utf8"));
+pkg.version = version;
+const dir = dirname(file);
+if (existsSync(join(dir, "src/sync/index.js"))) {
+  pkg.exports["./sync"] = existsSync(join(dir, "types/sync.d.ts"))
+    ? { types: "./types/sync.d.ts", default: "./src/sync/index.js" }
+    : "./src/sync/index.js";
+}
+writeFileSync(file, JSON.stringify(pkg, null, 2) + "\n");
+JS
+
+# Every module the exports map names must exist.
+node --input-type=module - "$STAGE" <<'JS'
+import { readFileSync, existsSync } from "node:fs";
+import { join } from "node:path";
+const dir = process.argv[2];
+const pkg = JSON.parse(readFileSync(join(dir, "package.json"), "utf8"));
+const targets = [];
+const walk = (v) => (typeof v === "string" ? targets.push(v) : Object.values(v).forEach(walk));
+walk(pkg.exports);
+const missing = targets.filter((t) => !existsSync(join(dir, t)));
+if (missing.length) { console.error("package: exports name missing files:", missing.join(", ")); process.exit(1); }
+JS
+
+rm -f dist/edge-personalize-*.tgz
+json="$(cd "$STAGE" && npm pack --json --pack-destination "$REPO/dist" 2>/dev/null)"
+node --input-type=module - "$json" dist/package-report.json <<'JS'
+import { writeFileSync } from "node:fs";
+const [json, out] = process.argv.slice(2);
+const [r] = JSON.parse(json);
+const report = {
+  name: r.name,
+  version: r.version,
+  tarball: `dist/${r.filename}`,
+  size: r.size,
+  unpackedSize: r.unpackedSize,
+  files: r.files.map((f) => ({ path: f.path, size: f.size })),
+};
+writeFileSync(out, JSON.stringify(report, null, 2) + "\n");
+console.log(`==> ${report.tarball}: ${(report.size / 1024).toFixed(1)} KB packed, ${(report.unpackedSize / 1024).toFixed(1)} KB unpacked, ${report.files.length} files`);
+for (const f of report.files) console.log(`    ${String(f.size).padStart(8)}  ${f.path}`);
+JS
