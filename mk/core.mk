@@ -32,11 +32,9 @@ test-wasm-browser: ## wasm-bindgen tests in headless Chromium (tests/wasm_browse
 size-check: build ## Fail if wasm + JS glue (gzip, web target) exceeds bench/size-budget.json
 	@node scripts/size-check.mjs
 
-TEST_TARGETS += test-scripts test-www
-.PHONY: test-scripts test-www
+# The storefront's end-to-end tests moved to mk/package.mk (test-storefront).
+TEST_TARGETS += test-scripts
+.PHONY: test-scripts
 
 test-scripts: ## Tests of the shell helpers (scripts/lib/proc.sh) with real processes
 	@scripts/tests/proc.test.sh
-
-test-www: build ## The demo storefront end to end in headless Chromium (port 28080)
-	@scripts/test-www.sh

@@ -21,3 +21,12 @@ package: dist/package-report.json ## Pack the npm package edge-personalize into 
 test-package: package setup-package ## The tarball in a scratch Vite 7 app and a plain module page, in headless Chromium
 	@tests/package/run.sh package
 
+
+TEST_TARGETS += test-storefront
+.PHONY: test-storefront bench-www
+
+test-storefront: build setup-package ## The storefront: browse, accessories first, reload restores (screenshots in dist/screenshots/)
+	@tests/package/run.sh storefront
+
+bench-www: build setup-package ## Median ms from page load to the first personalised slot (headless Chromium) -> dist/bench-www.json
+	@tests/package/run.sh bench

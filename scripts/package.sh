@@ -31,6 +31,9 @@ rm -rf "$STAGE"
 mkdir -p "$STAGE/wasm"
 cp -R pkg-template/src pkg-template/types pkg-template/README.md pkg-template/package.json "$STAGE/"
 cp dist/web/edge_personalize.js dist/web/edge_personalize_bg.wasm "$STAGE/wasm/"
+# Notes for contributors next to the sources (e.g. src/sync/README.md) stay in the
+# repository: npm would pack any README it finds.
+find "$STAGE/src" "$STAGE/types" -type f ! -name '*.js' ! -name '*.d.ts' -delete
 # The repository's license file, when there is one, ships too.
 for lic in LICENSE LICENSE-APACHE LICENSE.md; do
     if [ -f "$lic" ]; then cp "$lic" "$STAGE/"; fi

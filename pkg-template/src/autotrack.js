@@ -10,6 +10,7 @@
 //                            its items count as impressions once at least `threshold`
 //                            of them is visible for `dwellMs` without a break
 //   form[data-ep-search]     a submit is a search event (the input named q, or the first)
+//   data-ep-ignore           clicks inside it are not tracked (a "why?" toggle in a tile)
 // Impressions are one event per item and decision, never repeated for the same pair.
 
 function itemOf(client, el) {
@@ -57,7 +58,7 @@ export function autotrack(client, options = {}) {
 
   function onClick(e) {
     const target = e.target instanceof Element ? e.target : null;
-    if (!target || !root.contains(target)) return;
+    if (!target || !root.contains(target) || target.closest("[data-ep-ignore]")) return;
     const action = target.closest("[data-ep-action]");
     const tile = target.closest("[data-ep-item]");
     if (action) {

@@ -1,5 +1,7 @@
-# Demo step: the storefront page (www/ + dist/web/) on http://127.0.0.1:8080/.
-# Sourced by scripts/demo.sh with scripts/lib/proc.sh loaded and cwd = repo root.
+# Demo step: the storefront (www/, with the package layer at /ep/ and dist/web at /wasm/)
+# on http://127.0.0.1:8080/. Sourced by scripts/demo.sh with scripts/lib/proc.sh loaded
+# and cwd = repo root.
 port_free 8080
 start_bg demo-www node scripts/serve-static.mjs 8080
 wait_port 8080 15 demo-www
+echo "  Storefront debug drawer: http://127.0.0.1:8080/?debug"

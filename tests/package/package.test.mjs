@@ -71,7 +71,7 @@ for (const [name, base] of [["vite", process.env.VITE_URL], ["plain", process.en
       assert.deepEqual(imps.map((e) => e.items[0].id).sort(), recs.map((r) => r.id).sort());
       for (const e of imps) {
         assert.equal(e.decisionId, decisionId);
-        assert.equal(e.context.slot, "home");
+        assert.equal(e.context.slot, "home-recs");
       }
       const below = await page.$$eval("#below [data-ep-item]", (els) => els.map((e) => e.dataset.epItem));
       assert.equal(below.length, 2);
@@ -88,7 +88,7 @@ for (const [name, base] of [["vite", process.env.VITE_URL], ["plain", process.en
       assert.equal(evs[0].item.id, "sku-010");
       assert.equal(evs[0].item.category, byId.get("sku-010").category);
       assert.equal(evs[1].item.id, recs[1].id);
-      assert.equal(evs[1].context.slot, "home");
+      assert.equal(evs[1].context.slot, "home-recs");
       assert.equal(evs[1].decisionId, decisionId);
       assert.deepEqual([evs[2].item.id, evs[2].item.quantity], ["sku-004", 1]);
       assert.equal(evs[3].query, "ultralight tent");
@@ -138,7 +138,7 @@ test("node: the Node entry initialises from the bundled wasm", () => {
     await init();
     const c = await createClient({ catalog: readFileSync("public/catalog.json", "utf8"), rules: readFileSync("public/rules.json", "utf8") });
     c.track({ type: "product_view", item: { id: "sku-004" } });
-    const d = c.decide({ slot: "x", k: 3 });
+    const d = c.decide({ slot: "home-recs", k: 3 });
     console.log(JSON.stringify({ v: version(), n: d.items.length, r: d.rulesFired, storage: c.storage }));
   `], { cwd: join(SCRATCH, "vite-app"), encoding: "utf8" });
   const r = JSON.parse(out);

@@ -56,7 +56,7 @@ ${script.head ?? ""}</head>
 <form data-ep-search><input name="q" value=""><button id="search">Search</button></form>
 <p><button id="tile" class="tile" data-ep-item="sku-010">Tile sku-010</button></p>
 <h2>Recommended</h2>
-<div id="recs" data-ep-slot="home" data-ep-k="4"></div>
+<div id="recs" data-ep-slot="home-recs" data-ep-k="4"></div>
 <div style="height: 4000px"></div>
 <div id="below" data-ep-slot="footer" data-ep-k="2"></div>
 ${script.body}
@@ -99,7 +99,7 @@ await init();
 const p = new Personalizer({ halfLifeSeconds: 1800, weights: { model: 1 } });
 p.loadCatalog({ items: [{ id: "a", category: "c" }], bestsellers: ["a"] });
 const ev: StoredEvent = p.track({ type: "product_view", item: { id: "a" } });
-const d: Decision = p.decide({ slot: "home", k: 3, excludeCart: true });
+const d: Decision = p.decide({ slot: "home-recs", k: 3, excludeCart: true });
 const first: string | undefined = d.items[0]?.reasons[0];
 const s: SessionState = p.state();
 const top: number = s.counters.events + s.affinity.category["c"];
