@@ -29,8 +29,6 @@
 //! assert_eq!(ob.status().delivered, 1);
 //! ```
 
-use std::collections::VecDeque;
-
 use crate::error::{Error, ErrorCode, Result};
 use crate::json::{self, Map, Value};
 use crate::limits::{
@@ -198,7 +196,7 @@ pub struct Status {
 /// The outbox of one page (the sending tab's).
 pub struct Outbox {
     config: OutboxConfig,
-    entries: VecDeque<Entry>,
+    entries: Vec<Entry>,
     bytes: usize,
     next_seq: u64,
     in_flight: Option<(u64, Vec<String>)>,
@@ -221,7 +219,7 @@ impl Outbox {
         let batch_cap = config.batch_events;
         Outbox {
             config,
-            entries: VecDeque::new(),
+            entries: Vec::new(),
             bytes: 0,
             next_seq: 1,
             in_flight: None,
@@ -278,8 +276,9 @@ impl Outbox {
                 // In-flight events stay: their answer decides their fate.
                 DropPolicy::Oldest => self.entries.iter().position(|e| e.in_flight.is_none()),
             };
-            match victim.and_then(|i| self.entries.remove(i)) {
-                Some(e) => {
+            match victim {
+                Some(i) => {
+                    let e = self.entries.remove(i);
                     self.bytes -= e.body.len();
                     self.dropped += 1;
                     dropped.push(e.id);
@@ -292,7 +291,7 @@ impl Outbox {
             }
         }
         self.bytes += size;
-        self.entries.push_back(Entry { id: id.clone(), body: body.to_string(), urgent, at_ms: now_ms, in_flight: None });
+        self.entries.push(Entry { id: id.clone(), body: body.to_string(), urgent, at_ms: now_ms, in_flight: None });
         Ok(Enqueued { id, duplicate: false, dropped })
     }
 
@@ -309,17 +308,17 @@ impl Outbox {
     pub fn expire(&mut self, now_ms: f64) -> Vec<String> {
         let max_age = self.config.max_age_ms;
         let mut out = Vec::new();
-        let mut kept = VecDeque::with_capacity(self.entries.len());
-        for e in self.entries.drain(..) {
-            if e.in_flight.is_none() && now_ms - e.at_ms > max_age {
-                self.bytes -= e.body.len();
-                self.dropped += 1;
-                out.push(e.id);
-            } else {
-                kept.push_back(e);
+        let mut bytes = self.bytes;
+        self.entries.retain(|e| {
+            let keep = e.in_flight.is_some() || now_ms - e.at_ms <= max_age;
+            if !keep {
+                bytes -= e.body.len();
+                out.push(e.id.clone());
             }
-        }
-        self.entries = kept;
+            keep
+        });
+        self.dropped += out.len() as u64;
+        self.bytes = bytes;
         out
     }
 
@@ -429,9 +428,8 @@ impl Outbox {
     fn finish(&mut self, id: &str) -> bool {
         match self.entries.iter().position(|e| e.id == id) {
             Some(i) => {
-                if let Some(e) = self.entries.remove(i) {
-                    self.bytes -= e.body.len();
-                }
+                let e = self.entries.remove(i);
+                self.bytes -= e.body.len();
                 true
             }
             None => false,

@@ -2,6 +2,7 @@
 //! calls the core once, and converts the result. No logic lives here.
 
 pub mod interop;
+mod outbox;
 mod personalizer;
 mod storage;
 
@@ -10,6 +11,7 @@ use wasm_bindgen::prelude::*;
 use crate::json::Value;
 use interop::{from_js, from_js_or_text, js_err, to_js};
 
+pub use outbox::Outbox;
 pub use personalizer::Personalizer;
 
 /// Evaluates a JsonLogic condition on plain data, exactly as rules are
