@@ -467,3 +467,49 @@ fn property_every_event_is_delivered_rejected_or_counted_as_dropped() {
         let _ = Value::Null;
     }
 }
+
+/// Requests per 100 events for a shopper browsing at a human pace (an event every 1 to 6
+/// seconds, one add to cart in 25), with the default batching (20 events / 5 s / 64 KB)
+/// and a healthy collector. Printed for the docs; bounded so a batching regression fails.
+#[test]
+fn steady_browsing_requests_per_100_events() {
+    // (case, seconds between events lo..hi)
+    let cases: &[(&str, f64, f64)] = &[("human pace 1-6 s", 1.0, 6.0), ("fast 0.05-0.5 s", 0.05, 0.5)];
+    for (name, lo, hi) in cases {
+        let mut per100 = Vec::new();
+        for seed in 0..20u64 {
+            let mut rng = fastrand::Rng::with_seed(seed);
+            let mut ob = Outbox::new(OutboxConfig::default(), seed);
+            let mut now = 1_764_000_000_000.0;
+            let (mut requests, mut sent) = (0, 0);
+            for i in 0..1000 {
+                let next = now + (lo + rng.f64() * (hi - lo)) * 1000.0;
+                // Timer wake-ups between two events (the adapter sleeps until next_wake).
+                while let Some(w) = ob.next_wake_ms().filter(|w| *w <= next) {
+                    now = w.max(now);
+                    match ob.next_batch(now, false) {
+                        Some(b) => {
+                            requests += 1;
+                            sent += b.ids.len();
+                            ob.on_response(b.seq, 200, None, &answer(&b.body, &HashSet::new()), now);
+                        }
+                        None => break,
+                    }
+                }
+                now = next;
+                ob.enqueue(&ev(&format!("e{i:05}")), i % 25 == 24, now).unwrap();
+                if let Some(b) = ob.next_batch(now, false) {
+                    requests += 1;
+                    sent += b.ids.len();
+                    ob.on_response(b.seq, 200, None, &answer(&b.body, &HashSet::new()), now);
+                }
+            }
+            assert!(sent >= 980, "{name}: {sent}");
+            per100.push(requests as f64 * 100.0 / sent as f64);
+        }
+        per100.sort_by(|a, b| a.total_cmp(b));
+        let median = per100[per100.len() / 2];
+        println!("{name}: {median:.1} requests per 100 events (median of 20 runs)");
+        assert!((5.0..=60.0).contains(&median), "{name}: {median}");
+    }
+}
