@@ -6,7 +6,8 @@
 // personalised slots are decided again, each item with the reasons it is there.
 //
 // Routes (hash): #/  #/c/CATEGORY  #/p/ID  #/search/QUERY  #/cart
-// Data: catalog.json (node www/gen-catalog.mjs > www/catalog.json) and rules.json, both editable.
+// Data: catalog.json (node www/gen-catalog.mjs > www/catalog.json) and rules.json, both editable;
+// model.epm, the session model built from synthetic sessions (www/gen-sessions.mjs).
 import { init, createClient, autotrack, version } from "/ep/browser.js";
 import { productImage } from "/images.js";
 
@@ -404,9 +405,11 @@ async function connectSync() {
 async function main() {
   try {
     const wasmReady = init();
-    const [c, r] = await Promise.all([
+    // The session model (www/model.epm, built from www/gen-sessions.mjs) is optional.
+    const [c, r, model] = await Promise.all([
       fetch("/catalog.json").then((x) => x.json()),
       fetch("/rules.json").then((x) => x.json()),
+      fetch("/model.epm").then((x) => (x.ok ? x.arrayBuffer() : null)).catch(() => null),
       wasmReady,
     ]);
     catalog = c;
@@ -416,6 +419,7 @@ async function main() {
     client = await createClient({
       catalog,
       rules,
+      model: model ? new Uint8Array(model) : undefined,
       config: { seed: Math.floor(Math.random() * 2 ** 32) },
       storage: { key: SNAPSHOT_KEY, debounceMs: 250 },
       outbox: sync ?? undefined,

@@ -131,7 +131,7 @@ test("viewing a product puts its accessories first, with the rule as the reason"
   assert.match(drawer, /rules fired: .*accessories-after-view/);
   assert.match(drawer, /Top categories/);
   assert.match(drawer, /tents/);
-  assert.match(await page.textContent("#dbg-model"), /.+/);
+  assert.match(await page.textContent("#dbg-model"), /^demo-300-42-s\d+$/, "the model of www/model.epm is loaded");
   assert.match(await page.textContent("#dbg-outbox"), /queued|not connected|not available/);
   await shot("4-debug-drawer");
   assert.deepEqual(problems, []);
