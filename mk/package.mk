@@ -18,7 +18,7 @@ dist/package-report.json: $(PACKAGE_INPUTS)
 
 package: dist/package-report.json ## Pack the npm package edge-personalize into dist/ (report: dist/package-report.json)
 
-test-package: package setup-package ## The tarball in a scratch Vite 7 app and a plain module page, in headless Chromium
+test-package: package setup-package setup-worker ## The tarball in a scratch Vite 7 app, a plain module page (headless Chromium), a Worker (workerd), Node, tsc
 	@tests/package/run.sh package
 
 

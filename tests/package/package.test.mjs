@@ -1,6 +1,7 @@
 // The packed tarball as users get it: installed with npm into a scratch Vite 7
 // app (built, served by `vite preview`) and into a plain page with an import map,
-// both driven in headless Chromium; its Node entry; its TypeScript declarations.
+// both driven in headless Chromium; into a Cloudflare Worker run by wrangler in
+// workerd; its Node entry; its TypeScript declarations.
 // Run by tests/package/run.sh package, which scaffolds the apps and starts the servers.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
@@ -146,6 +147,21 @@ test("node: the Node entry initialises from the bundled wasm", () => {
   assert.equal(r.n, 3);
   assert.ok(r.r.includes("accessories-after-view"));
   assert.equal(r.storage, null);
+});
+
+test("workerd: wrangler bundles the workerd entry with its wasm module, and it decides in workerd", async () => {
+  const bundle = join(SCRATCH, "worker/bundle");
+  const files = readdirSync(bundle);
+  assert.ok(files.some((f) => f.endsWith(".wasm")), files.join(", "));
+  const js = readFileSync(join(bundle, "index.js"), "utf8");
+  assert.ok(js.includes("src/workerd.js"), "the workerd entry was chosen");
+  assert.ok(!js.includes("src/browser.js") && !js.includes("node:fs"));
+  const r = await (await fetch(process.env.WORKER_URL + "?viewed=sku-004")).json();
+  assert.match(r.version, /^edge-personalize /);
+  assert.equal(r.decision.items.length, 4);
+  const accessories = new Set(byId.get("sku-004").accessories.map((a) => a.id));
+  assert.ok(accessories.has(r.decision.items[0].id), JSON.stringify(r.decision.items));
+  assert.ok(r.decision.rulesFired.includes("accessories-after-view"));
 });
 
 test("types: the declarations compile under strict TypeScript and reject misuse", () => {

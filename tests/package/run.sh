@@ -26,9 +26,20 @@ package)
     start_bg pkg-vite-preview "$REPO/tests/package/node_modules/.bin/vite" preview "$SCRATCH/vite-app" \
         --host 127.0.0.1 --port 28091 --strictPort
     start_bg pkg-plain node tests/package/serve.mjs "$SCRATCH/plain" 28092
+    # The Worker: wrangler (worker/'s pinned copy) bundles it with the workerd
+    # condition and runs it in workerd.
+    wrangler="$REPO/worker/node_modules/.bin/wrangler"
+    [ -x "$wrangler" ] || { echo "$wrangler missing; run make setup-worker" >&2; exit 1; }
+    port_free 28094
+    (cd "$SCRATCH/worker" && CLOUDFLARE_CF_FETCH_ENABLED=false WRANGLER_SEND_METRICS=false WRANGLER_SEND_ERROR_REPORTS=false \
+        WRANGLER_HIDE_BANNER=true "$wrangler" deploy --dry-run --outdir "$SCRATCH/worker/bundle" >/dev/null)
+    start_bg pkg-worker env -C "$SCRATCH/worker" CLOUDFLARE_CF_FETCH_ENABLED=false WRANGLER_SEND_METRICS=false \
+        WRANGLER_SEND_ERROR_REPORTS=false WRANGLER_HIDE_BANNER=true \
+        "$wrangler" dev --local --ip 127.0.0.1 --port 28094 --inspector-ip 127.0.0.1 --inspector-port 28095
     wait_port 28091 30 pkg-vite-preview
     wait_port 28092 15 pkg-plain
-    SCRATCH="$SCRATCH" VITE_URL=http://127.0.0.1:28091/ PLAIN_URL=http://127.0.0.1:28092/ \
+    wait_port 28094 60 pkg-worker
+    SCRATCH="$SCRATCH" VITE_URL=http://127.0.0.1:28091/ PLAIN_URL=http://127.0.0.1:28092/ WORKER_URL=http://127.0.0.1:28094/ \
         node --test --test-concurrency=1 --test-reporter=spec tests/package/package.test.mjs
     ;;
 storefront|bench)

@@ -3,6 +3,7 @@
 //   DIR/vite-app   a Vite 7 app (built with tests/package's vite)
 //   DIR/plain      a plain page: <script type="importmap"> + <script type="module">
 //   DIR/ts-check   the public API used from TypeScript (tsc --noEmit, strict)
+//   DIR/worker     a Cloudflare Worker importing the package (wrangler resolves the workerd entry)
 //   node DIR TARBALL
 import { mkdirSync, writeFileSync, copyFileSync } from "node:fs";
 import { execFileSync } from "node:child_process";
@@ -68,7 +69,7 @@ function npmInstall(at) {
   execFileSync("npm", ["install", "--no-audit", "--no-fund", "--offline", tarball], { cwd: at, stdio: "inherit" });
 }
 
-for (const sub of ["vite-app", "vite-app/public", "plain", "ts-check"]) mkdirSync(join(dir, sub), { recursive: true });
+for (const sub of ["vite-app", "vite-app/public", "plain", "ts-check", "worker"]) mkdirSync(join(dir, sub), { recursive: true });
 
 // Vite app
 npmInstall(join(dir, "vite-app"));
@@ -118,4 +119,24 @@ p.track({ type: "product_viewed", item: { id: "a" } });
 // @ts-expect-error: decide needs k
 p.decide({ slot: "home" });
 `);
-console.log(`scaffold: ${dir} (vite-app, plain, ts-check)`);
+// A Cloudflare Worker: the package's workerd entry, its wasm imported as a module.
+npmInstall(join(dir, "worker"));
+copyFileSync(new URL("catalog.json", www), join(dir, "worker/catalog.json"));
+copyFileSync(new URL("rules.json", www), join(dir, "worker/rules.json"));
+writeFileSync(join(dir, "worker/wrangler.toml"), `name = "ep-package-test"\nmain = "index.js"\ncompatibility_date = "2026-05-03"\nsend_metrics = false\n`);
+writeFileSync(join(dir, "worker/index.js"), `import { init, Personalizer, version } from "edge-personalize";
+import catalog from "./catalog.json";
+import rules from "./rules.json";
+export default {
+  async fetch(request) {
+    await init();
+    const p = new Personalizer({ seed: 1 });
+    p.loadCatalog(catalog);
+    p.loadRules(rules);
+    const item = new URL(request.url).searchParams.get("viewed");
+    if (item) p.track({ type: "product_view", item: { id: item } });
+    return Response.json({ version: version(), decision: p.decide({ slot: "home-recs", k: 4 }) });
+  },
+};
+`);
+console.log(`scaffold: ${dir} (vite-app, plain, ts-check, worker)`);
