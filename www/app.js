@@ -364,14 +364,16 @@ function renderDebug() {
   sections.push(
     el("section", { id: "dbg-outbox" }, el("h3", { textContent: "Outbox" }),
       st
-        ? el("dl", {}, ...["queued", "inFlight", "delivered", "rejected", "dropped"].flatMap((k) => [el("dt", { textContent: k }), el("dd", { textContent: String(Array.isArray(st[k]) ? st[k].length : st[k] ?? 0) })]))
-        : el("p", { className: "meta", textContent: syncNote }),
+        ? el("dl", {}, ...["queued", "inFlight", "delivered", "rejected", "dropped"].flatMap((k) => [el("dt", { textContent: k }), el("dd", { id: `dbg-outbox-${k}`, textContent: String(Array.isArray(st[k]) ? st[k].length : st[k] ?? 0) })]))
+        : null,
+      el("p", { className: "meta", textContent: syncNote }),
+      st?.lastError ? el("p", { className: "error", textContent: `last error: ${typeof st.lastError === "string" ? st.lastError : JSON.stringify(st.lastError)}` }) : null,
     ),
   );
   body.replaceChildren(...sections);
 }
 
-let syncNote = "sync client not connected: events stay in this page";
+let syncNote = "sync client not connected: events stay in this page (open with ?collect=URL)";
 
 function setDebugOpen(open) {
   $("#debug").hidden = !open;
@@ -383,11 +385,23 @@ function setDebugOpen(open) {
 
 // ---------------------------------------------------------------- sync (outbox)
 
-// The sync client (pkg-template/src/sync/) delivers events to the Worker's
-// /v1/collect. It is connected only when this build has it and the page was
-// opened with ?collect=URL (make demo: the Worker on 127.0.0.1:8787).
+// The sync client (pkg-template/src/sync/) delivers every event to the Worker's
+// /v1/collect through its outbox. Where to: ?collect=URL (or ?collect=off);
+// by default the demo's Worker: same origin when the page came through the Worker
+// (port 8787), http://127.0.0.1:8787 when it came from the demo's static server
+// (port 8080); elsewhere (tests) nothing. The write key: ?key=, else the local
+// Worker's development key (worker/.dev.vars.example).
+function collectUrl() {
+  const q = new URLSearchParams(location.search).get("collect");
+  if (q === "off") return null;
+  if (q) return q;
+  if (location.port === "8787") return new URL("/v1/collect", location.href).href;
+  if (location.port === "8080") return `${location.protocol}//${location.hostname}:8787/v1/collect`;
+  return null;
+}
+
 async function connectSync() {
-  const url = new URLSearchParams(location.search).get("collect");
+  const url = collectUrl();
   if (!url) return null;
   try {
     const mod = await import("/ep/sync/index.js");
@@ -395,7 +409,7 @@ async function connectSync() {
     syncNote = `delivering to ${url}`;
     return s;
   } catch (e) {
-    syncNote = `sync client not available in this build (${describe(e)})`;
+    syncNote = `sync client not available (${describe(e)})`;
     return null;
   }
 }
@@ -415,14 +429,16 @@ async function main() {
     catalog = c;
     rules = r;
     byId = new Map(catalog.items.map((it) => [it.id, it]));
-    sync = await connectSync();
+    // The sync client starts alongside: events wait for it in order, and the
+    // first slot does not wait for it at all.
+    const syncReady = connectSync().then((s) => (sync = s));
     client = await createClient({
       catalog,
       rules,
       model: model ? new Uint8Array(model) : undefined,
       config: { seed: Math.floor(Math.random() * 2 ** 32) },
       storage: { key: SNAPSHOT_KEY, debounceMs: 250 },
-      outbox: sync ?? undefined,
+      outbox: { push: (event) => void syncReady.then((s) => s?.push(event)) },
       onError: (e) => console.info("edge-personalize:", describe(e)),
     });
     setStatus(`engine ${version()} · ${catalog.items.length} products · ${rules.rules.length} rules${client.restored ? " · session restored" : ""}`);
@@ -449,7 +465,7 @@ async function main() {
   route();
   setDebugOpen(wantDebug);
   setInterval(renderDebug, 2000); // ages and outbox counters move on their own
-  window.__ep = { client, lastDecisions, startMs: t0 };
+  window.__ep = { client, lastDecisions, startMs: t0, get sync() { return sync; } };
   document.body.dataset.ready = "true";
 }
 

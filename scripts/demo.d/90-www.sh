@@ -4,4 +4,4 @@
 port_free 8080
 start_bg demo-www node scripts/serve-static.mjs 8080
 wait_port 8080 15 demo-www
-echo "  Storefront debug drawer: http://127.0.0.1:8080/?debug"
+echo "  Storefront with the debug drawer open: http://127.0.0.1:8080/?debug (events go to the Worker on :8787)"

@@ -45,10 +45,16 @@ package)
 storefront|bench)
     port_free 28093
     start_bg pkg-storefront node scripts/serve-static.mjs 28093
-    wait_port 28093 15 pkg-storefront
     if [ "$mode" = storefront ]; then
-        WWW_URL=http://127.0.0.1:28093/ node --test --test-concurrency=1 --test-reporter=spec tests/package/storefront.test.mjs
+        # The Worker the storefront's sync client delivers to (its /v1/collect).
+        port_free 28096
+        start_bg pkg-storefront-worker worker/scripts/dev.sh 28096 --var ALLOWED_ORIGINS:http://127.0.0.1:28093
+        wait_port 28093 15 pkg-storefront
+        wait_port 28096 60 pkg-storefront-worker
+        WWW_URL=http://127.0.0.1:28093/ COLLECT_URL=http://127.0.0.1:28096/v1/collect \
+            node --test --test-concurrency=1 --test-reporter=spec tests/package/storefront.test.mjs
     else
+        wait_port 28093 15 pkg-storefront
         WWW_URL=http://127.0.0.1:28093/ node tests/package/bench-www.mjs
     fi
     ;;

@@ -194,3 +194,24 @@ test("a damaged stored session starts fresh instead of breaking the page", async
   assert.equal((await slot("recs")).length, 8);
   assert.equal(await page.getAttribute("#recs", "data-fallback"), "true");
 });
+
+test("sync: with ?collect the outbox delivers the events to the Worker's /v1/collect, and the drawer shows it", async () => {
+  const url = `${BASE}?debug&collect=${encodeURIComponent(process.env.COLLECT_URL)}#/`;
+  await page.goto(url);
+  await ready();
+  await page.waitForFunction(() => window.__ep.sync !== null, null, { timeout: 10_000 });
+  const tent = catalog.items.find((it) => it.category === "tents" && it.inStock);
+  await page.click(`#grid .tile[data-id="${tent.id}"] a`);
+  await page.waitForSelector(`#detail[data-ep-item="${tent.id}"]`);
+  await page.click("#add-to-cart"); // add_to_cart is urgent: the outbox sends at once
+  const tracked = (await state()).counters.events;
+  assert.ok(tracked >= 3);
+  await page.waitForFunction((n) => window.__ep.sync.status().delivered >= n, tracked, { timeout: 20_000 });
+  const st = await page.evaluate(() => window.__ep.sync.status());
+  assert.equal(st.rejected, 0);
+  assert.equal(st.dropped, 0);
+  await page.waitForFunction((n) => Number(document.querySelector("#dbg-outbox-delivered")?.textContent) >= n, tracked, { timeout: 5_000 });
+  assert.match(await page.textContent("#dbg-outbox"), /delivering to http:\/\/127\.0\.0\.1:28096\/v1\/collect/);
+  await shot("6-outbox-delivered");
+  assert.deepEqual(problems, []);
+});
