@@ -185,4 +185,5 @@ test("tarball: only what users need", () => {
   assert.equal(pkg.sideEffects, false);
   assert.equal(pkg.type, "module");
   assert.deepEqual(Object.keys(pkg.exports["."]), ["types", "workerd", "browser", "node", "default"]);
+  assert.deepEqual(pkg.exports["./sync"], { types: "./types/sync.d.ts", default: "./src/sync/index.js" });
 });

@@ -96,6 +96,7 @@ writeFileSync(join(dir, "ts-check/tsconfig.json"), JSON.stringify({
 }, null, 2));
 writeFileSync(join(dir, "ts-check/index.ts"), `import { init, createClient, autotrack, Personalizer, evalCondition, validateEvents, version, errorCodes,
   type Decision, type StoredEvent, type EngineError, type ErrorCode, type SessionState } from "edge-personalize";
+import { createSync } from "edge-personalize/sync";
 await init();
 const p = new Personalizer({ halfLifeSeconds: 1800, weights: { model: 1 } });
 p.loadCatalog({ items: [{ id: "a", category: "c" }], bestsellers: ["a"] });
@@ -114,6 +115,10 @@ const client = await createClient({ catalog: "/catalog.json", storage: { debounc
 const stop: () => void = autotrack(client, { threshold: 0.5, dwellMs: 1000 });
 stop();
 void [ev, d, first, top, codes, v, ok];
+const sync = await createSync({ url: "https://edge.example/v1/collect", writeKey: "k", consent: "pending" });
+const c2 = await createClient({ outbox: sync });
+const queued: number = sync.status().queued;
+void [c2, queued];
 // @ts-expect-error: an unknown event type is a type error
 p.track({ type: "product_viewed", item: { id: "a" } });
 // @ts-expect-error: decide needs k
