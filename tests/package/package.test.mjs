@@ -122,6 +122,48 @@ test("plain: the caller can supply the wasm bytes", async () => {
   }
 });
 
+test("plain: snapshot storage is debounced, and falls back to localStorage", async () => {
+  const { context, page, problems } = await open(process.env.PLAIN_URL);
+  try {
+    const r = await page.evaluate(async () => {
+      const { createSnapshotStore } = await import("edge-personalize");
+      const out = {};
+      // Five changes within the debounce window: one write, with the last bytes.
+      const idb = await createSnapshotStore({ key: "t-idb", debounceMs: 200 });
+      for (let i = 1; i <= 5; i++) idb.schedule(() => new Uint8Array([i, i, i]));
+      out.idbBackend = idb.backend;
+      out.writesBefore = idb.writes;
+      await new Promise((res) => setTimeout(res, 600));
+      out.writesAfter = idb.writes;
+      out.idbLoaded = [...(await idb.load())];
+      // No IndexedDB: localStorage, base64 with a timestamp.
+      const saved = Object.getOwnPropertyDescriptor(window, "indexedDB");
+      Object.defineProperty(window, "indexedDB", { value: undefined, configurable: true });
+      const ls = await createSnapshotStore({ key: "t-ls", debounceMs: 50 });
+      Object.defineProperty(window, "indexedDB", saved);
+      out.lsBackend = ls.backend;
+      ls.schedule(() => new Uint8Array([7, 8, 9]));
+      await ls.flush();
+      out.lsRaw = JSON.parse(localStorage.getItem("t-ls"));
+      out.lsLoaded = [...(await ls.load())];
+      await ls.clear();
+      out.lsCleared = await ls.load();
+      return out;
+    });
+    assert.equal(r.idbBackend, "indexeddb");
+    assert.equal(r.writesBefore, 0);
+    assert.equal(r.writesAfter, 1);
+    assert.deepEqual(r.idbLoaded, [5, 5, 5]);
+    assert.equal(r.lsBackend, "localstorage");
+    assert.equal(r.lsRaw.b64, "BwgJ");
+    assert.deepEqual(r.lsLoaded, [7, 8, 9]);
+    assert.equal(r.lsCleared, null);
+    assert.deepEqual(problems, []);
+  } finally {
+    await context.close();
+  }
+});
+
 test("vite: the build emitted the wasm as an asset and bundled the browser entry only", () => {
   const assets = join(SCRATCH, "vite-app/dist/assets");
   const files = readdirSync(assets);
