@@ -68,7 +68,8 @@ async function scrub(event, pii) {
  * ({drop, hash, salt}), `outbox` (the core's outbox config: batchEvents,
  * batchBytes, flushIntervalMs, maxEvents, maxBytes, dropPolicy, backoffBaseMs,
  * backoffMaxMs, maxAgeMs), `storage` ("indexeddb" | "localstorage" | "memory"),
- * `lockName`, `onRejected(rejections)`, `onDelivered(ids)`, `fetch`, `Outbox`
+ * `lockName`, `handoffMs` (a new sending tab's pause before its first send, default 1000),
+ * `onRejected(rejections)`, `onDelivered(ids)`, `fetch`, `Outbox`
  * (the wasm class, when the glue is loaded elsewhere).
  */
 export async function createSync(options = {}) {
@@ -92,6 +93,7 @@ export async function createSync(options = {}) {
   let lastError = null;
   let shared = null; // the sender's status, as broadcast to the other tabs
   let sending = false;
+  let handedOver = false; // this tab leads and its handoff pause is over
   let timer = null;
   let closed = false;
   let chain = Promise.resolve();
@@ -205,7 +207,7 @@ export async function createSync(options = {}) {
   }
 
   async function pump(force = false) {
-    if (closed || !leader?.isLeader || sending) return;
+    if (closed || !leader?.isLeader || !handedOver || sending) return;
     await forget(ob.expire());
     reportDrops();
     const b = ob.nextBatch(force);
@@ -220,7 +222,8 @@ export async function createSync(options = {}) {
         method: "POST",
         headers,
         body: b.body,
-        keepalive: b.body.length <= CHUNK_BYTES - 1024,
+        // Not keepalive: a page that goes away cancels this request, so it never
+        // outlives its tab and meets the next sending tab's copy of the same events.
         credentials: "omit",
       });
       status = res.status;
@@ -318,7 +321,14 @@ export async function createSync(options = {}) {
 
   const startLeading = () => {
     if (consent !== "granted") return;
-    leader = elect(name, () => load().then(() => pump()), { storageKind: store.kind, tabId });
+    // A new sending tab waits `handoffMs` before its first send: the unload requests of the
+    // tab it replaces (keepalive, up to 64 KB) get time to finish first, so the same events
+    // are not in flight from two tabs at once. Re-sends are harmless either way (ids).
+    const handoffMs = options.handoffMs ?? 1000;
+    leader = elect(name, () => setTimeout(() => {
+      handedOver = true;
+      load().then(() => pump());
+    }, handoffMs), { storageKind: store.kind, tabId });
   };
   if (consent === "granted") startLeading();
 
