@@ -191,8 +191,18 @@ function grid(items, title) {
     "section",
     { className: "catalog" },
     el("h2", { textContent: `${title} (${items.length})` }),
-    el("div", { className: "grid", id: "grid" }, ...items.map((it) => tile(it))),
+    Object.assign(el("div", { className: "grid", id: "grid" }), { pendingItems: items }),
   );
+}
+
+// The product grid is filled after the slots are decided and shown: the
+// personalised part of the page comes first.
+function fillGrids() {
+  for (const g of document.querySelectorAll(".grid")) {
+    if (!g.pendingItems) continue;
+    g.replaceChildren(...g.pendingItems.map((it) => tile(it)));
+    g.pendingItems = null;
+  }
 }
 
 function homePage(category) {
@@ -298,6 +308,7 @@ function route() {
   if (kind === "search") $("#search input").value = arg;
   window.scrollTo(0, 0);
   renderSlots();
+  fillGrids();
 }
 
 function renderCartCount() {
@@ -420,20 +431,20 @@ async function main() {
   try {
     const wasmReady = init();
     // The session model (www/model.epm, built from www/gen-sessions.mjs) is optional.
-    const [c, r, model] = await Promise.all([
-      fetch("/catalog.json").then((x) => x.json()),
+    const [catalogText, r, model] = await Promise.all([
+      fetch("/catalog.json").then((x) => x.text()),
       fetch("/rules.json").then((x) => x.json()),
       fetch("/model.epm").then((x) => (x.ok ? x.arrayBuffer() : null)).catch(() => null),
       wasmReady,
     ]);
-    catalog = c;
+    catalog = JSON.parse(catalogText);
     rules = r;
     byId = new Map(catalog.items.map((it) => [it.id, it]));
     // The sync client starts alongside: events wait for it in order, and the
     // first slot does not wait for it at all.
     const syncReady = connectSync().then((s) => (sync = s));
     client = await createClient({
-      catalog,
+      catalog: catalogText, // as text: the engine parses it faster than it converts an object
       rules,
       model: model ? new Uint8Array(model) : undefined,
       config: { seed: Math.floor(Math.random() * 2 ** 32) },
