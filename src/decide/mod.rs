@@ -14,10 +14,11 @@
 //! Every item carries its reasons (`related:sku-17`, `rule:accessories-after-view`,
 //! `fallback:bestsellers`) so a merchant can see why it is there.
 
+mod fxhash;
 mod scope;
 pub mod scorer;
 
-use std::collections::HashMap;
+use fxhash::{map_with_capacity, FxHashMap};
 
 pub use scope::{DecisionScope, SessionView};
 pub use scorer::{Features, LinearScorer, Scorer};
@@ -225,14 +226,21 @@ enum Reason<'a> {
 
 impl Reason<'_> {
     fn render(self) -> String {
-        match self {
-            Reason::Relation(kind, src) => format!("{}:{src}", kind.as_str()),
-            Reason::Category(c) => format!("category:{c}"),
-            Reason::Brand(b) => format!("brand:{b}"),
-            Reason::Model => "model".to_string(),
-            Reason::Popular => "popular".to_string(),
-            Reason::Rule(id) => format!("rule:{id}"),
-        }
+        // Concatenation, not `format!`: the formatting machinery was a
+        // twelfth of a wasm decision for these ten-odd strings.
+        let (prefix, rest) = match self {
+            Reason::Relation(kind, src) => (kind.as_str(), src),
+            Reason::Category(c) => ("category", c),
+            Reason::Brand(b) => ("brand", b),
+            Reason::Model => return "model".to_string(),
+            Reason::Popular => return "popular".to_string(),
+            Reason::Rule(id) => ("rule", id),
+        };
+        let mut s = String::with_capacity(prefix.len() + 1 + rest.len());
+        s.push_str(prefix);
+        s.push(':');
+        s.push_str(rest);
+        s
     }
 }
 
@@ -267,7 +275,7 @@ impl<'a> Candidate<'a> {
 
 struct Pool<'a> {
     list: Vec<Candidate<'a>>,
-    at: HashMap<u32, usize>,
+    at: FxHashMap<u32, usize>,
 }
 
 impl<'a> Pool<'a> {
@@ -311,7 +319,7 @@ pub fn decide(inp: &Inputs, req: &DecideRequest, decision_id: String) -> Decisio
         let Some(it) = cat.item(idx) else { return true };
         !it.in_stock
             || req.item.as_deref() == Some(it.id.as_str())
-            || req.exclude.iter().any(|x| *x == it.id)
+            || req.exclude.iter().any(|x| crate::json::str_eq(x, &it.id))
             || (req.exclude_cart && s.in_cart(&it.id))
             || (req.exclude_purchased && s.purchased(&it.id))
     };
@@ -323,7 +331,7 @@ pub fn decide(inp: &Inputs, req: &DecideRequest, decision_id: String) -> Decisio
     }
 
     let view = SessionView::new(s, now);
-    let mut pool = Pool { list: Vec::with_capacity(128), at: HashMap::with_capacity(128) };
+    let mut pool = Pool { list: Vec::with_capacity(128), at: map_with_capacity(128) };
     let half_life = s.half_life_ms;
 
     // 1. Candidates.
@@ -425,6 +433,18 @@ pub fn decide(inp: &Inputs, req: &DecideRequest, decision_id: String) -> Decisio
         }
     }
 
+    // 2b. Item-level parts with what they read of the session, the request
+    //     and the clock evaluated once for the decision: per candidate only
+    //     the `item` reads remain.
+    let session_scope = DecisionScope { view: &view, slot: &req.slot, context: &req.context, item: None };
+    let item_parts: Vec<Vec<crate::logic::Condition>> = live
+        .iter()
+        .map(|&ri| {
+            let parts = inp.rules.rules.get(ri).map_or(&[][..], |r| &r.item_part[..]);
+            parts.iter().map(|p| p.specialize(&session_scope).unwrap_or_else(|| p.clone())).collect()
+        })
+        .collect();
+
     // 3. Features and scores; 2b. item-level rules per candidate.
     let max_item = s.items.max(now, half_life).max(1e-9);
     let max_cat = s.categories.max(now, half_life).max(1e-9);
@@ -449,10 +469,10 @@ pub fn decide(inp: &Inputs, req: &DecideRequest, decision_id: String) -> Decisio
             (Some(p), Some(t)) if p > 0.0 && t > 0.0 => (p / t).min(t / p),
             _ => 0.0,
         };
-        for &ri in &live {
+        for (&ri, parts) in live.iter().zip(&item_parts) {
             let Some(rule) = inp.rules.rules.get(ri) else { continue };
             let scope = DecisionScope { view: &view, slot: &req.slot, context: &req.context, item: Some(&it.value) };
-            match all_true(&rule.item_part, &scope) {
+            match all_true(parts, &scope) {
                 Ok(true) => {}
                 Ok(false) => continue,
                 Err(e) => {
@@ -490,7 +510,7 @@ pub fn decide(inp: &Inputs, req: &DecideRequest, decision_id: String) -> Decisio
         ka.cmp(&kb).then(b.score.total_cmp(&a.score)).then(a.idx.cmp(&b.idx))
     });
     let cap = inp.diversity_cap.unwrap_or_else(|| (k * 3).div_ceil(5)).max(1);
-    let mut per_category: HashMap<&str, usize> = HashMap::new();
+    let mut per_category: FxHashMap<&str, usize> = map_with_capacity(16);
     let mut slots: Vec<Option<&Candidate>> = vec![None; k];
     let mut rest: Vec<&Candidate> = Vec::with_capacity(k);
     for c in ranked {

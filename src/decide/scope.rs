@@ -8,18 +8,27 @@
 
 use std::borrow::Cow;
 use std::cell::OnceCell;
-use std::collections::HashMap;
 
-use crate::json::Value;
-use crate::logic::{Scope, VarPath};
-use crate::session::{AffinityKind, Session};
+use super::fxhash::{map_with_capacity, FxHashMap};
+use crate::json::{str_eq, Value};
+use crate::logic::{lookup_split, Scope, VarPath};
+use crate::session::{AffinityKind, Interaction, Session};
+
+/// A canonical array index ("0", "17"; not "01", "-1" or "1e3"), as a walk reads one.
+fn canonical_index(key: &str) -> Option<usize> {
+    match key.as_bytes() {
+        [b'0'] => Some(0),
+        [b'1'..=b'9', rest @ ..] if rest.len() < 15 && rest.iter().all(u8::is_ascii_digit) => key.parse().ok(),
+        _ => None,
+    }
+}
 
 /// What every evaluation in one decision shares about the session.
 pub struct SessionView<'a> {
     pub session: &'a Session,
     pub now_ms: f64,
     /// The latest interaction time per item, for `viewed_within`.
-    pub last_seen: HashMap<&'a str, f64>,
+    pub last_seen: FxHashMap<&'a str, f64>,
     /// Parts of `session` as JSON, each built on the first read that needs it.
     whole: OnceCell<Value>,
     recent: OnceCell<Value>,
@@ -31,7 +40,7 @@ pub struct SessionView<'a> {
 
 impl<'a> SessionView<'a> {
     pub fn new(session: &'a Session, now_ms: f64) -> SessionView<'a> {
-        let mut last_seen: HashMap<&str, f64> = HashMap::with_capacity(session.recent.len());
+        let mut last_seen: FxHashMap<&str, f64> = map_with_capacity(session.recent.len());
         for i in &session.recent {
             let e = last_seen.entry(i.item.as_str()).or_insert(i.ts);
             *e = e.max(i.ts);
@@ -89,11 +98,84 @@ fn walk<'v>(v: &'v Value, rest: &str) -> Option<Cow<'v, Value>> {
     }
 }
 
+/// One interaction of `session.recent` read field by field, answering as its
+/// JSON form ([`Session::interaction_value`]) would, without building it.
+struct InteractionScope<'a> {
+    i: &'a Interaction,
+    now_ms: f64,
+}
+
+impl InteractionScope<'_> {
+    fn field(&self, key: &str) -> Option<Value> {
+        let i = self.i;
+        match key {
+            "item" => Some(Value::from(i.item.as_str())),
+            "category" => i.category.as_deref().map(Value::from),
+            "brand" => i.brand.as_deref().map(Value::from),
+            "type" => Some(Value::from(i.kind.as_str())),
+            "ageSeconds" => Some(Value::Number(((self.now_ms - i.ts).max(0.0) / 1000.0).floor())),
+            "price" => i.price.map(Value::Number),
+            _ => None,
+        }
+    }
+
+    /// A dotted path into the interaction, split as a walk of its JSON splits it.
+    fn get(&self, path: &str) -> Option<Cow<'static, Value>> {
+        let (first, rest) = match path.split_once('.') {
+            Some((f, r)) => (f, Some(r)),
+            None => (path, None),
+        };
+        let v = self.field(first)?;
+        match rest {
+            None => Some(Cow::Owned(v)),
+            Some(r) => lookup_split(&v, r).map(|x| Cow::Owned(x.into_owned())),
+        }
+    }
+}
+
+impl Scope for InteractionScope<'_> {
+    fn var(&self, path: &str) -> Option<Cow<'_, Value>> {
+        if path.is_empty() {
+            return Some(Cow::Owned(Session::interaction_value(self.i, self.now_ms)));
+        }
+        self.get(path)
+    }
+    fn var_path(&self, path: &VarPath) -> Option<Cow<'_, Value>> {
+        let v = self.field(path.first()?)?;
+        path.lookup_from(&v, 1).map(|x| Cow::Owned(x.into_owned()))
+    }
+}
+
 impl DecisionScope<'_> {
+    /// `session.recent.<n>.<path>` from the `n`-th newest interaction, and
+    /// `session.recent.length`, without building the list. `None` when the
+    /// path needs the list itself (the caller then walks the built list).
+    fn recent_direct(&self, rest: &str) -> Option<Option<Cow<'_, Value>>> {
+        let s = self.view.session;
+        if rest == "length" {
+            return Some(Some(Cow::Owned(Value::Number(s.recent.len() as f64))));
+        }
+        // Only paths that go on into a field: the element itself keeps its
+        // identity as part of the built list.
+        let (index, field_path) = rest.split_once('.')?;
+        if field_path.is_empty() {
+            return None;
+        }
+        let n = canonical_index(index)?;
+        Some(s.recent.len().checked_sub(n + 1).and_then(|i| s.recent.get(i)).and_then(|i| {
+            InteractionScope { i, now_ms: self.view.now_ms }.get(field_path)
+        }))
+    }
+
     fn session_var(&self, path: &str) -> Option<Cow<'_, Value>> {
         let s = self.view.session;
         let now = self.view.now_ms;
         let (field, rest) = head(path);
+        if field == "recent" {
+            if let Some(found) = self.recent_direct(rest) {
+                return found;
+            }
+        }
         match (field, rest) {
             // Exact values straight from the session, no JSON needed.
             ("id", "") => Some(Cow::Owned(Value::from(s.id.as_str()))),
@@ -132,10 +214,25 @@ impl Scope for DecisionScope<'_> {
     /// string handling per evaluation: these are the per-candidate hot paths.
     fn var_path(&self, path: &VarPath) -> Option<Cow<'_, Value>> {
         match path.first() {
-            Some("item") => path.lookup_from(self.item?, 1),
-            Some("context") => path.lookup_from(self.context, 1),
+            Some(f) if str_eq(f, "item") => path.lookup_from(self.item?, 1),
+            Some(f) if str_eq(f, "context") => path.lookup_from(self.context, 1),
             _ => self.var(path.as_str()),
         }
+    }
+
+    fn each_element(&self, path: &VarPath, each: &mut dyn FnMut(&dyn Scope) -> bool) -> Option<usize> {
+        let mut segs = path.segments();
+        if (segs.next(), segs.next(), segs.next()) != (Some("session"), Some("recent"), None) {
+            return None;
+        }
+        let now_ms = self.view.now_ms;
+        let recent = &self.view.session.recent;
+        for i in recent.iter().rev() {
+            if !each(&InteractionScope { i, now_ms }) {
+                break;
+            }
+        }
+        Some(recent.len())
     }
 
     fn viewed_within(&self, item: &str, seconds: f64) -> bool {
@@ -156,5 +253,161 @@ impl Scope for DecisionScope<'_> {
 
     fn purchased(&self, item: &str) -> bool {
         self.view.session.purchased(item)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::{Config, Engine};
+    use crate::json::{parse, Map};
+    use crate::logic::{lookup, Condition};
+
+    const T0: f64 = 1_795_651_200_000.0;
+
+    fn v(text: &str) -> Value {
+        parse(text).unwrap_or_default()
+    }
+
+    /// An engine with the fixture catalog and a short session: views,
+    /// a cart add, an item without brand or price.
+    fn engine(events: &[&str]) -> Engine {
+        let mut e = Engine::new(Config { seed: 3, ..Config::default() }, T0);
+        let loaded = e.load_catalog(&v(include_str!("../../tests/fixtures/catalog.json")));
+        assert!(loaded.is_ok(), "{loaded:?}");
+        for (i, ev) in events.iter().enumerate() {
+            let tracked = e.track(&v(ev), T0 + 1000.0 * i as f64);
+            assert!(tracked.is_ok(), "{ev}: {tracked:?}");
+        }
+        e
+    }
+
+    const EVENTS: &[&str] = &[
+        r#"{"type":"product_view","item":{"id":"shoe-1","category":"shoes","brand":"zoom","price":65}}"#,
+        r#"{"type":"product_view","item":{"id":"shoe-2","category":"shoes"}}"#,
+        r#"{"type":"add_to_cart","item":{"id":"shoe-2","category":"shoes","brand":"zoom","price":70.5}}"#,
+        r#"{"type":"product_view","item":{"id":"sock-2","category":"socks","brand":"knit","price":9}}"#,
+    ];
+
+    /// The data rules would see as plain JSON: the reference the lazy scope must match.
+    fn plain(view: &SessionView, item: Option<&Value>) -> Value {
+        let mut m = Map::new();
+        m.insert("session", view.session.to_value(view.now_ms, usize::MAX));
+        m.insert("context", v(r#"{"device":"mobile"}"#));
+        m.insert("slot", Value::from("home"));
+        m.insert("now", Value::Number(view.now_ms));
+        if let Some(it) = item {
+            m.insert("item", it.clone());
+        }
+        Value::Object(m)
+    }
+
+    #[test]
+    fn recent_paths_read_without_the_list_match_the_list() {
+        for events in [EVENTS, &[]] {
+            let e = engine(events);
+            let now = T0 + 65_000.0;
+            let view = SessionView::new(e.session(), now);
+            let context = v(r#"{"device":"mobile"}"#);
+            let scope = DecisionScope { view: &view, slot: "home", context: &context, item: None };
+            let data = plain(&view, None);
+            for path in [
+                "session.recent.0.item", "session.recent.0.category", "session.recent.0.brand", "session.recent.0.type",
+                "session.recent.0.ageSeconds", "session.recent.0.price", "session.recent.1.brand", "session.recent.1.price",
+                "session.recent.3.item", "session.recent.4.item", "session.recent.0.item.length", "session.recent.0.item.0",
+                "session.recent.0.", "session.recent.0", "session.recent.length", "session.recent.01.item",
+                "session.recent.-1.item", "session.recent.length.x", "session.recent.0.nope", "session.recent.0.item.",
+                "session.recent", "session.recent.0.price.x",
+            ] {
+                assert_eq!(scope.var(path), lookup(&data, path), "{path} ({} events)", events.len());
+            }
+        }
+    }
+
+    #[test]
+    fn iterating_recent_element_by_element_matches_the_list() {
+        let bodies = [
+            r#"{"==":[{"var":"category"},"shoes"]}"#,
+            r#"{"and":[{"==":[{"var":"category"},"shoes"]},{"==":[{"var":"type"},"add_to_cart"]}]}"#,
+            r#"{"<=":[{"var":"ageSeconds"},62]}"#,
+            r#"{"var":"brand"}"#,
+            r#"{">":[{"var":"price"},60]}"#,
+            r#"{"==":[{"var":"item.length"},6]}"#,
+            r#"{"var":"nope"}"#,
+            r#"{"var":["nope",1]}"#,
+            r#"{"in_cart":[{"var":"item"}]}"#,
+            r#"{"var":""}"#,
+            r#"{"missing":["brand"]}"#,
+            r#"{"var":{"cat":["ty","pe"]}}"#,
+        ];
+        for events in [EVENTS, &[]] {
+            let e = engine(events);
+            let now = T0 + 65_000.0;
+            let view = SessionView::new(e.session(), now);
+            let context = v(r#"{"device":"mobile"}"#);
+            let scope = DecisionScope { view: &view, slot: "home", context: &context, item: None };
+            let data = plain(&view, None);
+            for op in ["some", "all", "none"] {
+                for body in bodies {
+                    let rule = v(&format!(r#"{{"{op}":[{{"var":"session.recent"}},{body}]}}"#));
+                    let c = Condition::compile(&rule);
+                    assert!(c.is_ok(), "{rule:?}");
+                    let Ok(c) = c else { continue };
+                    assert_eq!(c.eval(&scope), c.eval(&data), "{op} {body} ({} events)", events.len());
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn specialized_conditions_decide_as_the_originals() {
+        let e = engine(EVENTS);
+        let now = T0 + 65_000.0;
+        let view = SessionView::new(e.session(), now);
+        let context = v(r#"{"device":"mobile"}"#);
+        let session_only = DecisionScope { view: &view, slot: "home", context: &context, item: None };
+        // A session-only part worth ~91k steps, to check the budget is charged as before.
+        let zeros = format!("[{}]", vec!["0"; 300].join(","));
+        let heavy = format!(r#"{{"!!":{{"map":[{zeros},{{"map":[{zeros},{{"var":""}}]}}]}}}}"#);
+        let long = |n: usize| format!("[{}]", vec!["\"x\""; n].join(","));
+        let conditions = [
+            r#"{"==":[{"var":"item.brand"},{"var":"session.recent.0.brand"}]}"#.to_string(),
+            r#"{"<=":[{"var":"item.price"},{"*":[2,{"var":"session.recent.0.price"}]}]}"#.to_string(),
+            r#"{"and":[{"==":[{"var":"context.device"},"mobile"]},{"<":[{"var":"item.price"},50]}]}"#.to_string(),
+            r#"{"if":[{"in_cart":["shoe-2"]},{"var":"item.category"},{"var":"slot"}]}"#.to_string(),
+            r#"{"==":[{"var":"item.id"},{"var":"session.recent.0.item"}]}"#.to_string(),
+            r#"{"in":[{"var":"item.id"},{"var":"session.purchased"}]}"#.to_string(),
+            r#"{"==":[{"var":"session.cart"},{"var":["item.nope",{"var":"session.cart"}]}]}"#.to_string(),
+            r#"{"some":[{"var":"item.tags"},{"==":[{"var":""},{"var":"session.recent.0.category"}]}]}"#.to_string(),
+            r#"{"<":[{"var":"now"},{"+":[{"var":"item.price"},{"var":"now"}]}]}"#.to_string(),
+            r#"{"affinity_above":["category",{"var":"item.category"},{"/":[1,{"var":"session.counters.product_view"}]}]}"#.to_string(),
+            format!(r#"{{"and":[{heavy},{{"in":[{{"var":"item.id"}},{}]}}]}}"#, long(5000)),
+            format!(r#"{{"and":[{heavy},{{"in":[{{"var":"item.id"}},{}]}}]}}"#, long(9500)),
+            format!(r#"{{"or":[{{"var":"item.nope"}},{heavy},{{"var":"item.id"}}]}}"#),
+        ];
+        let mut folded = 0;
+        let mut step_limits = Vec::new();
+        for text in &conditions {
+            let c = Condition::compile(&v(text));
+            assert!(c.is_ok(), "{text}: {c:?}");
+            let Ok(c) = c else { continue };
+            let special = c.specialize(&session_only);
+            folded += usize::from(special.is_some());
+            let special = special.unwrap_or_else(|| c.clone());
+            for i in 0..e.catalog().len() as u32 {
+                let Some(it) = e.catalog().item(i) else { continue };
+                let scope = DecisionScope { view: &view, slot: "home", context: &context, item: Some(&it.value) };
+                let want = c.eval(&plain(&view, Some(&it.value)));
+                if matches!(&want, Err(e) if e.code == crate::error::ErrorCode::StepLimit) {
+                    step_limits.push(text.len());
+                }
+                assert_eq!(c.eval(&scope), want, "{text} on {}", it.id);
+                assert_eq!(special.eval(&scope), want, "{text} specialized, on {}", it.id);
+            }
+        }
+        assert!(folded >= 10, "only {folded} conditions had parts to fold");
+        // Only the 9,500-element variant runs out of steps (on every item), the 5,000 one never.
+        let over = conditions.iter().filter(|c| c.contains(&long(9500))).map(String::len).collect::<Vec<_>>();
+        assert!(!step_limits.is_empty() && step_limits.iter().all(|l| over.contains(l)), "{step_limits:?}");
     }
 }

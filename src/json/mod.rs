@@ -27,6 +27,18 @@ pub enum Value {
     Object(Map),
 }
 
+/// String equality: lengths first, then the last byte, then one `memcmp`.
+/// Keys usually differ in length, and ids of one catalog share their length
+/// and prefix (`sku-02286`, `sku-02710`) but rarely their last byte; `==` on
+/// strings in the size-optimised wasm build is a chain of four calls before
+/// it looks at anything. Used on the decision's hottest paths (object keys,
+/// cart, purchase and exclusion lookups).
+#[inline]
+pub fn str_eq(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    a.len() == b.len() && a.last() == b.last() && a == b
+}
+
 /// A JSON object: insertion-ordered key/value pairs. Lookups are linear,
 /// which beats hashing for the small objects events and rules carry.
 #[derive(Clone, Debug, PartialEq, Default)]
@@ -42,12 +54,12 @@ impl Map {
         Map { entries: Vec::with_capacity(n) }
     }
     pub fn get(&self, key: &str) -> Option<&Value> {
-        self.entries.iter().find(|(k, _)| k == key).map(|(_, v)| v)
+        self.entries.iter().find(|(k, _)| str_eq(k, key)).map(|(_, v)| v)
     }
     /// Sets `key`, replacing an existing entry in place (JS semantics).
     pub fn insert(&mut self, key: impl Into<String>, value: Value) {
         let key = key.into();
-        match self.entries.iter_mut().find(|(k, _)| *k == key) {
+        match self.entries.iter_mut().find(|(k, _)| str_eq(k, &key)) {
             Some(slot) => slot.1 = value,
             None => self.entries.push((key, value)),
         }
@@ -148,5 +160,20 @@ impl From<f64> for Value {
 impl From<bool> for Value {
     fn from(b: bool) -> Self {
         Value::Bool(b)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::str_eq;
+
+    #[test]
+    fn str_eq_is_string_equality() {
+        let words = ["", "a", "b", "ab", "ba", "sku-02286", "sku-02287", "sku-12286", "sku-0228", "é", "e\u{301}", "tags", "price"];
+        for a in words {
+            for b in words {
+                assert_eq!(str_eq(a, b), a == b, "{a:?} {b:?}");
+            }
+        }
     }
 }

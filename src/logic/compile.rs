@@ -44,6 +44,11 @@ pub struct Condition {
 pub(crate) enum Node {
     /// Literal data (scalars, non-operation objects, arrays without operations).
     Const(Value),
+    /// A subtree that reads no item, evaluated once per decision by
+    /// [`Condition::specialize`]: its scalar result, and the steps the
+    /// subtree took, charged again at every evaluation so the step budget
+    /// runs out exactly where the unfolded condition's would.
+    Folded { value: Value, steps: u32 },
     /// An array with at least one operation inside: evaluated element-wise.
     Array(Box<[Node]>),
     /// `var` with a path known at compile time.
@@ -162,7 +167,7 @@ impl Op {
     }
 
     /// Whether argument `i` is evaluated with each array element as its data.
-    fn is_body(self, i: usize) -> bool {
+    pub(crate) fn is_body(self, i: usize) -> bool {
         i == 1 && matches!(self, Op::Map | Op::Filter | Op::Reduce | Op::All | Op::None | Op::Some)
     }
 }

@@ -56,11 +56,83 @@ impl Condition {
         eval(&self.root, &mut cx, scope).map(Cow::into_owned).map_err(|e| *e)
     }
 
+    /// The condition with every subtree that reads no `item` (at the top
+    /// level, outside iteration bodies) evaluated once against `scope` and
+    /// replaced by its result: what an item-level rule part leaves to do per
+    /// candidate. `{"==": [{"var": "item.brand"}, {"var": "session.recent.0.brand"}]}`
+    /// becomes `item.brand == "northpeak"` for the decision.
+    ///
+    /// Evaluates the same as `self` on any scope that agrees with `scope`
+    /// outside `item`: only scalar results are folded (arrays and objects
+    /// keep their identity semantics), a subtree that fails stays as it is
+    /// and fails again per evaluation, and a folded subtree charges the
+    /// steps it took. `None` when nothing can be folded.
+    pub fn specialize(&self, scope: &dyn Scope) -> Option<Condition> {
+        if !self.uses_item || !has_foldable(&self.root) {
+            return None;
+        }
+        Some(Condition { root: fold(&self.root, scope), uses_item: self.uses_item })
+    }
+
     /// Evaluates the condition and applies JsonLogic truthiness, without
     /// copying the result.
     pub fn matches(&self, scope: &dyn Scope) -> Result<bool> {
         let mut cx = Cx { steps: 0, root: scope };
         eval(&self.root, &mut cx, scope).map(|v| truthy(&v)).map_err(|e| *e)
+    }
+}
+
+/// Whether `node` reads nothing of `item` when evaluated against the root
+/// scope: the per-node form of the compiler's `uses_item`.
+fn item_free(node: &Node) -> bool {
+    match node {
+        Node::Const(_) | Node::Folded { .. } => true,
+        Node::Array(nodes) => nodes.iter().all(item_free),
+        Node::Var { path, default } => {
+            !matches!(path.first(), None | Some("item")) && default.as_deref().is_none_or(item_free)
+        }
+        Node::DynVar { .. } => false,
+        Node::Op { op: Op::Missing | Op::MissingSome, .. } => false,
+        // Iteration bodies read their element, never the root's `item`.
+        Node::Op { op, args } => args.iter().enumerate().all(|(i, a)| op.is_body(i) || item_free(a)),
+    }
+}
+
+/// Whether `node` reads `item` and has an item-free part worth folding.
+fn has_foldable(node: &Node) -> bool {
+    if item_free(node) {
+        return !matches!(node, Node::Const(_) | Node::Folded { .. });
+    }
+    match node {
+        Node::Array(nodes) => nodes.iter().any(has_foldable),
+        Node::Var { default, .. } | Node::DynVar { default, .. } => default.as_deref().is_some_and(has_foldable),
+        Node::Op { op, args } => args.iter().enumerate().any(|(i, a)| !op.is_body(i) && has_foldable(a)),
+        _ => false,
+    }
+}
+
+fn fold(node: &Node, scope: &dyn Scope) -> Node {
+    if item_free(node) {
+        if !matches!(node, Node::Const(_) | Node::Folded { .. }) {
+            let mut cx = Cx { steps: 0, root: scope };
+            if let Ok(v) = eval(node, &mut cx, scope) {
+                if !matches!(*v, Value::Array(_) | Value::Object(_)) {
+                    return Node::Folded { value: v.into_owned(), steps: cx.steps };
+                }
+            }
+        }
+        return node.clone();
+    }
+    let fold_box = |d: &Option<Box<Node>>| d.as_deref().map(|d| Box::new(fold(d, scope)));
+    match node {
+        Node::Array(nodes) => Node::Array(nodes.iter().map(|n| fold(n, scope)).collect()),
+        Node::Var { path, default } => Node::Var { path: path.clone(), default: fold_box(default) },
+        Node::DynVar { path, default } => Node::DynVar { path: Box::new(fold(path, scope)), default: fold_box(default) },
+        Node::Op { op, args } => Node::Op {
+            op: *op,
+            args: args.iter().enumerate().map(|(i, a)| if op.is_body(i) { a.clone() } else { fold(a, scope) }).collect(),
+        },
+        other => other.clone(),
     }
 }
 
@@ -73,7 +145,7 @@ struct Cx<'s> {
 }
 
 impl Cx<'_> {
-    #[inline]
+    #[inline(always)]
     fn charge(&mut self, n: usize) -> R<()> {
         let n = u32::try_from(n).unwrap_or(u32::MAX);
         self.steps = self.steps.saturating_add(n);
@@ -133,6 +205,11 @@ fn eval<'r>(node: &'r Node, cx: &mut Cx<'_>, scope: &'r dyn Scope) -> R<Cow<'r, 
     cx.charge(1)?;
     match node {
         Node::Const(v) => Ok(Cow::Borrowed(v)),
+        Node::Folded { value, steps } => {
+            // One step was charged above, as the subtree's root took it.
+            cx.charge(steps.saturating_sub(1) as usize)?;
+            Ok(Cow::Borrowed(value))
+        }
         Node::Array(nodes) => {
             let mut out = Vec::with_capacity(nodes.len());
             for n in nodes.iter() {
@@ -382,6 +459,49 @@ fn eval_op<'r>(op: Op, args: &'r [Node], cx: &mut Cx<'_>, scope: &'r dyn Scope) 
                 owned(Value::Array(missing))
             }
         }
+        Op::All | Op::None | Op::Some if args.len() == 2 => {
+            // Over a list the scope serves element by element (session.recent),
+            // when the body reads only named fields of the element.
+            if let (Some(Node::Var { path, default: None }), Some(body)) = (args.first(), args.get(1)) {
+                if path.first().is_some() && reads_named_fields_only(body) {
+                    cx.charge(1)?; // the `var` node, as evaluating it would
+                    let stop_on = op != Op::All;
+                    let mut hit = false;
+                    let mut failed = None;
+                    let served = scope.each_element(path, &mut |el| match eval(body, cx, el) {
+                        Ok(v) if truthy(&v) == stop_on => {
+                            hit = true;
+                            false
+                        }
+                        Ok(_) => true,
+                        Err(e) => {
+                            failed = Some(e);
+                            false
+                        }
+                    });
+                    if let Some(len) = served {
+                        if let Some(e) = failed {
+                            return Err(e);
+                        }
+                        if len == 0 {
+                            return bool_or_empty(op);
+                        }
+                        return bool_(if hit { op == Op::Some } else { op != Op::Some });
+                    }
+                    // Not served: evaluate the path as a value (its step is paid).
+                    let data = match scope.var_path(path) {
+                        Some(v) => v,
+                        None => Cow::Borrowed(&NULL),
+                    };
+                    return iterate(op, data, body, cx);
+                }
+            }
+            let data = arg(args, 0, cx, scope)?;
+            match args.get(1) {
+                Some(body) => iterate(op, data, body, cx),
+                None => bool_or_empty(op),
+            }
+        }
         Op::Map | Op::Filter | Op::All | Op::None | Op::Some => {
             let data = arg(args, 0, cx, scope)?;
             let body = args.get(1);
@@ -446,6 +566,37 @@ fn eval_op<'r>(op: Op, args: &'r [Node], cx: &mut Cx<'_>, scope: &'r dyn Scope) 
             }
             owned(m.apply(&vals[..args.len().min(3)], cx.root))
         }
+    }
+}
+
+/// `all`/`none`/`some` over an evaluated value.
+fn iterate<'r>(op: Op, data: Cow<'r, Value>, body: &'r Node, cx: &mut Cx<'_>) -> R<Cow<'r, Value>> {
+    let Value::Array(items) = &*data else {
+        return bool_or_empty(op);
+    };
+    if items.is_empty() {
+        return bool_or_empty(op);
+    }
+    let stop_on = op != Op::All;
+    for item in items {
+        if truthy(&*eval(body, cx, item)?) == stop_on {
+            return owned(Value::Bool(op == Op::Some));
+        }
+    }
+    owned(Value::Bool(op != Op::Some))
+}
+
+/// Whether every data read in `node` is a static `var` with a non-empty
+/// path: no `var ""` (the whole element), no computed path, no `missing`.
+/// Such a body sees only named fields of its element, never the element
+/// itself, so an element served field by field answers it exactly.
+fn reads_named_fields_only(node: &Node) -> bool {
+    match node {
+        Node::Const(_) | Node::Folded { .. } => true,
+        Node::Array(nodes) => nodes.iter().all(reads_named_fields_only),
+        Node::Var { path, default } => path.first().is_some() && default.as_deref().is_none_or(reads_named_fields_only),
+        Node::DynVar { .. } | Node::Op { op: Op::Missing | Op::MissingSome, .. } => false,
+        Node::Op { args, .. } => args.iter().all(reads_named_fields_only),
     }
 }
 

@@ -57,6 +57,18 @@ pub trait Scope {
         self.var(path.as_str())
     }
 
+    /// `some`/`all`/`none` over the array at `path`, served element by
+    /// element by scopes that can do so without building the array (the
+    /// session's `recent` list): calls `each` with each element's scope, in
+    /// order, until it returns false, and returns the array's length. `None`,
+    /// the default, means "build the value and iterate it". An element scope
+    /// must answer every non-empty static `var` path exactly as the built
+    /// element would; the evaluator only asks for those (bodies with `var ""`,
+    /// computed paths or `missing` iterate the built array).
+    fn each_element(&self, _path: &VarPath, _each: &mut dyn FnMut(&dyn Scope) -> bool) -> Option<usize> {
+        None
+    }
+
     /// `viewed_within`: was `item` interacted with in the last `seconds`?
     /// Default: scans `session.recent` (`[{item, ageSeconds, ...}]`).
     fn viewed_within(&self, item: &str, seconds: f64) -> bool {
@@ -96,3 +108,4 @@ pub(crate) use merchant::{
     default_affinity, default_in_cart, default_purchased, default_viewed_category_within, default_viewed_within,
 };
 pub use path::{lookup, VarPath};
+pub(crate) use path::lookup_split;

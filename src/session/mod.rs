@@ -238,11 +238,11 @@ impl Session {
     }
 
     pub fn in_cart(&self, item: &str) -> bool {
-        self.cart.iter().any(|l| l.item == item)
+        self.cart.iter().any(|l| crate::json::str_eq(&l.item, item))
     }
 
     pub fn purchased(&self, item: &str) -> bool {
-        self.purchased.iter().any(|p| p == item)
+        self.purchased.iter().any(|p| crate::json::str_eq(p, item))
     }
 
     /// Mean price of the items the shopper engaged with, if any.
