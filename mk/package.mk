@@ -1,12 +1,14 @@
 # The npm package (pkg-template/ + dist/web -> dist/edge-personalize-*.tgz) and
 # its tests: the packed tarball installed into a scratch Vite 7 app and a plain
-# <script type="module"> page, and the storefront (www/) end to end, both in
-# headless Chromium. `make bench-www` measures load -> first personalised slot.
+# <script type="module"> page (headless Chromium), a Cloudflare Worker (workerd),
+# Node and strict tsc; and the storefront (www/) end to end in headless Chromium,
+# its sync client delivering to wrangler dev. Screenshots: dist/screenshots/.
+# `make bench-www` measures load -> first personalised slot (not part of make test).
 
 SETUP_TARGETS += setup-package
-TEST_TARGETS += test-package
+TEST_TARGETS += test-package test-storefront
 
-.PHONY: setup-package test-package
+.PHONY: setup-package test-package test-storefront bench-www
 
 PACKAGE_INPUTS := $(shell find pkg-template -type f 2>/dev/null) scripts/package.sh dist/size.json
 
@@ -21,11 +23,7 @@ package: dist/package-report.json ## Pack the npm package edge-personalize into 
 test-package: package setup-package setup-worker ## The tarball in a scratch Vite 7 app, a plain module page (headless Chromium), a Worker (workerd), Node, tsc
 	@tests/package/run.sh package
 
-
-TEST_TARGETS += test-storefront
-.PHONY: test-storefront bench-www
-
-test-storefront: build setup-package ## The storefront: browse, accessories first, reload restores (screenshots in dist/screenshots/)
+test-storefront: build setup-package setup-worker ## The storefront: browse, accessories first, reload restores, sync (screenshots in dist/screenshots/)
 	@tests/package/run.sh storefront
 
 bench-www: build setup-package ## Median ms from page load to the first personalised slot (headless Chromium) -> dist/bench-www.json
