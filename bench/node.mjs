@@ -201,6 +201,31 @@ results.rules_agree = `${agree}/${conditions.length}`;
   () => { for (const c of conditions) jsonLogic.apply(c, ruleData); },
   { opsPerCall: conditions.length, batches: 7 },
 );
+// Like with like: each condition compiled once in wasm (CompiledCondition),
+// the data converted into wasm once (ConditionData), then only evaluation per
+// call, as json-logic-js evaluates on data it already holds; both answer the
+// rule's question (is the condition truthy).
+if (wasm.CompiledCondition) {
+  const compiled = conditions.map((c) => new wasm.CompiledCondition(c));
+  const data = new wasm.ConditionData(ruleData);
+  let same = 0;
+  compiled.forEach((c, i) => {
+    let a, b;
+    try { a = JSON.stringify(c.evaluateOn(data)); } catch (e) { a = `error ${e.code}`; }
+    try { b = JSON.stringify(jsonLogic.apply(conditions[i], ruleData)); } catch (e) { b = `error ${e.message}`; }
+    if (a === b && c.matches(data) === jsonLogic.truthy(jsonLogic.apply(conditions[i], ruleData))) same++;
+    else notes.push(`compiled condition results differ: ${JSON.stringify(conditions[i]).slice(0, 120)}: wasm ${a} vs json-logic-js ${b}`);
+  });
+  results.rules_compiled_agree = `${same}/${conditions.length}`;
+  [results.rules_wasm_compiled_ns, results.rules_jsonlogicjs_truthy_ns] = measurePair(
+    () => { for (const c of compiled) c.matches(data); },
+    () => { for (const c of conditions) jsonLogic.truthy(jsonLogic.apply(c, ruleData)); },
+    { opsPerCall: conditions.length, batches: 7 },
+  );
+  compiled.forEach((c) => c.free());
+  data.free();
+}
+
 // The same conditions with small data (no 200-event session), to show what
 // marshalling the data into wasm costs per call.
 const smallData = { ...ruleData, session: { ...state, recent: state.recent.slice(0, 5) } };
@@ -337,6 +362,7 @@ const ratio = (a, b) => (a > 0 && b > 0 ? Number((a / b).toPrecision(3)) : null)
 results.ratio_decide_js_over_wasm = ratio(results.decide_js_us, results.decide_wasm_us);
 results.ratio_track_js_over_wasm = ratio(results.track_js_us, results.track_wasm_us);
 results.ratio_rules_jsonlogicjs_over_wasm = ratio(results.rules_jsonlogicjs_ns, results.rules_wasm_ns);
+results.ratio_rules_jsonlogicjs_over_wasm_compiled = ratio(results.rules_jsonlogicjs_truthy_ns, results.rules_wasm_compiled_ns);
 results.ratio_conformance_jsonlogicjs_over_wasm = ratio(results.conformance_jsonlogicjs_ns, results.conformance_wasm_ns);
 results.machine = { node: process.version, engine: wasm.version(), cpus: (await import("node:os")).cpus().length, date: new Date().toISOString() };
 results.notes = notes;
@@ -349,6 +375,7 @@ const rows = [
   ["decide (10k items, 200 events, 25 rules, k=10)", "µs", n.decide_us, results.decide_wasm_us, results.decide_js_us],
   ["track, per event", "µs", n.track_us, results.track_wasm_us, results.track_js_us],
   ["rule condition, 200-event session (native: compiled, live session; wasm: evalCondition incl. marshalling the data)", "ns", n.rule_condition_ns, results.rules_wasm_ns, results.rules_jsonlogicjs_ns],
+  ["rule condition, 200-event session, compiled once, data converted once (wasm: CompiledCondition.matches; JS: truthy(apply))", "ns", n.rule_condition_ns, results.rules_wasm_compiled_ns, results.rules_jsonlogicjs_truthy_ns],
   ["rule condition, small data", "ns", null, results.rules_small_data_wasm_ns, results.rules_small_data_jsonlogicjs_ns],
   [`JsonLogic conformance case (${results.conformance_cases ?? "?"} cases)`, "ns", n.conformance_case_ns, results.conformance_wasm_ns, results.conformance_jsonlogicjs_ns],
   ["GrowthBook condition (reference, 25 conditions)", "ns", null, null, results.growthbook_condition_ns],
@@ -362,7 +389,7 @@ console.log("|---|---|---:|---:|---:|---:|");
 for (const [name, unit, nat, w, j] of rows) {
   console.log(`| ${name} | ${unit} | ${f(nat)} | ${f(w)} | ${f(j)} | ${w && j ? Number((j / w).toPrecision(2)) + "×" : "–"} |`);
 }
-console.log(`\nSame decision from wasm and plain JS: ${results.decide_same_items}/10 items, same order: ${results.decide_same_order}; native = wasm: ${results.decide_native_same_as_wasm ?? "not run"}. Rule results agree: ${results.rules_agree}. Conformance: wasm ${results.conformance_wasm_pass}/${results.conformance_cases}, json-logic-js ${results.conformance_jsonlogicjs_pass}/${results.conformance_cases}. Snapshot: ${results.snapshot_bytes} bytes.`);
+console.log(`\nSame decision from wasm and plain JS: ${results.decide_same_items}/10 items, same order: ${results.decide_same_order}; native = wasm: ${results.decide_native_same_as_wasm ?? "not run"}. Rule results agree: ${results.rules_agree} (compiled: ${results.rules_compiled_agree ?? "not run"}). Conformance: wasm ${results.conformance_wasm_pass}/${results.conformance_cases}, json-logic-js ${results.conformance_jsonlogicjs_pass}/${results.conformance_cases}. Snapshot: ${results.snapshot_bytes} bytes.`);
 console.log("\n| bundle (esbuild --bundle --minify, gzip -9) | gzip bytes | KB |");
 console.log("|---|---:|---:|");
 console.log(`| **edge-personalize wasm + JS glue** | ${results.wasm_glue_gzip_bytes} | ${(results.wasm_glue_gzip_bytes / 1024).toFixed(1)} |`);

@@ -16,6 +16,11 @@ fn jsonlogic_baseline_passes_in_chromium() {
 }
 
 #[wasm_bindgen_test]
+fn compiled_conditions_pass_the_baseline_in_chromium() {
+    assert_eq!(run_conformance_compiled(), 278);
+}
+
+#[wasm_bindgen_test]
 fn track_then_decide_in_chromium() {
     track_then_decide();
 }

@@ -14,6 +14,11 @@ fn jsonlogic_baseline_passes_in_node() {
 }
 
 #[wasm_bindgen_test]
+fn compiled_conditions_pass_the_baseline_in_node() {
+    assert_eq!(run_conformance_compiled(), 278);
+}
+
+#[wasm_bindgen_test]
 fn track_then_decide_in_node() {
     track_then_decide();
 }

@@ -1,6 +1,7 @@
 //! The thin `#[wasm_bindgen]` facade: each method converts its JS arguments,
 //! calls the core once, and converts the result. No logic lives here.
 
+mod condition;
 pub mod interop;
 mod outbox;
 mod personalizer;
@@ -11,6 +12,7 @@ use wasm_bindgen::prelude::*;
 use crate::json::Value;
 use interop::{from_js, from_js_or_text, js_err, to_js};
 
+pub use condition::{CompiledCondition, ConditionData};
 pub use outbox::Outbox;
 pub use personalizer::Personalizer;
 

@@ -3,7 +3,7 @@
 
 use edge_personalize::json::{self, Value};
 use edge_personalize::wasm::interop::{from_js, to_js};
-use edge_personalize::wasm::{eval_condition, Personalizer};
+use edge_personalize::wasm::{eval_condition, CompiledCondition, ConditionData, Personalizer};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
@@ -47,6 +47,34 @@ pub fn run_conformance() -> usize {
         );
         passed += 1;
     }
+    passed
+}
+
+/// Runs every JsonLogic baseline case through `CompiledCondition`: compiled
+/// once, evaluated on plain data (`evaluate`) and on data converted once
+/// (`evaluateOn`, and `matches` giving the value's truthiness); returns the count.
+pub fn run_conformance_compiled() -> usize {
+    let cases = edge_personalize::logic::conformance_cases(CONFORMANCE).expect("suite parses");
+    let mut passed = 0;
+    for (name, rule, data, expected) in &cases {
+        let c = CompiledCondition::new(to_js(rule).expect("rule")).unwrap_or_else(|e| panic!("{name}: threw {e:?}"));
+        let d = ConditionData::new(to_js(data).expect("data")).unwrap_or_else(|e| panic!("{name}: threw {e:?}"));
+        let plain = back(c.evaluate(to_js(data).expect("data")).unwrap_or_else(|e| panic!("{name}: threw {e:?}")));
+        let once = back(c.evaluate_on(&d).unwrap_or_else(|e| panic!("{name}: threw {e:?}")));
+        let holds = c.matches(&d).unwrap_or_else(|e| panic!("{name}: threw {e:?}"));
+        for (how, got) in [("evaluate", &plain), ("evaluateOn", &once)] {
+            assert!(
+                edge_personalize::logic::values_equal(got, expected),
+                "{name} ({how}): got {}, want {}",
+                json::to_json_string(got),
+                json::to_json_string(expected)
+            );
+        }
+        assert_eq!(holds, edge_personalize::logic::truthy(expected), "{name} (matches)");
+        passed += 1;
+    }
+    assert_eq!(code_of(CompiledCondition::new(js(r#"{"=~":[1,2]}"#))), "UNKNOWN_OPERATOR");
+    assert_eq!(code_of(CompiledCondition::new(js(r#"{"in_cart":[]}"#))), "BAD_ARITY");
     passed
 }
 
