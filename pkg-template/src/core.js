@@ -3,6 +3,8 @@
 // one module instance, so every entry initialises the same engine.
 export {
   Personalizer,
+  CompiledCondition,
+  ConditionData,
   evalCondition,
   validateEvents,
   version,

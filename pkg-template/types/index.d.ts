@@ -312,6 +312,31 @@ export class Personalizer {
 /** Evaluates a JsonLogic condition on plain data exactly as rules are evaluated: for testing rules. */
 export function evalCondition(condition: unknown, data: unknown): unknown;
 
+/**
+ * Plain data converted into wasm once, for evaluating compiled conditions on it
+ * many times without paying the JS-to-wasm conversion per call.
+ */
+export class ConditionData {
+  constructor(data: unknown);
+  free(): void;
+}
+
+/**
+ * A JsonLogic condition compiled once (throws `UNKNOWN_OPERATOR`, `BAD_ARITY`,
+ * `TOO_DEEP`, `TOO_LARGE` with the path in the condition), evaluated exactly as
+ * rules are: for testing or evaluating one condition many times.
+ */
+export class CompiledCondition {
+  constructor(condition: unknown);
+  /** The condition's value on plain JS data, as `evalCondition` gives it. */
+  evaluate(data: unknown): unknown;
+  /** Whether the condition holds (JsonLogic truthiness) on data converted once. */
+  matches(data: ConditionData): boolean;
+  /** The condition's value on data converted once. */
+  evaluateOn(data: ConditionData): unknown;
+  free(): void;
+}
+
 /** Per-event verdicts for a batch (array, `{events}`, or JSON text), as the Worker's `/v1/collect` uses them. */
 export function validateEvents(batch: unknown, nowMs: number, seed?: number | null): EventVerdict[];
 

@@ -176,19 +176,22 @@ test("vite: the build emitted the wasm as an asset and bundled the browser entry
 
 test("node: the Node entry initialises from the bundled wasm", () => {
   const out = execFileSync(process.execPath, ["--input-type=module", "-e", `
-    import { init, createClient, version } from "edge-personalize";
+    import { init, createClient, version, CompiledCondition, ConditionData } from "edge-personalize";
     import { readFileSync } from "node:fs";
     await init();
     const c = await createClient({ catalog: readFileSync("public/catalog.json", "utf8"), rules: readFileSync("public/rules.json", "utf8") });
     c.track({ type: "product_view", item: { id: "sku-004" } });
     const d = c.decide({ slot: "home-recs", k: 3 });
-    console.log(JSON.stringify({ v: version(), n: d.items.length, r: d.rulesFired, storage: c.storage }));
+    const cc = new CompiledCondition({ "in": ["sale", { var: "tags" }] });
+    const m = [cc.matches(new ConditionData({ tags: ["sale"] })), cc.matches(new ConditionData({ tags: [] }))];
+    console.log(JSON.stringify({ v: version(), n: d.items.length, r: d.rulesFired, storage: c.storage, m }));
   `], { cwd: join(SCRATCH, "vite-app"), encoding: "utf8" });
   const r = JSON.parse(out);
   assert.match(r.v, /^edge-personalize /);
   assert.equal(r.n, 3);
   assert.ok(r.r.includes("accessories-after-view"));
   assert.equal(r.storage, null);
+  assert.deepEqual(r.m, [true, false]);
 });
 
 test("workerd: wrangler bundles the workerd entry with its wasm module, and it decides in workerd", async () => {

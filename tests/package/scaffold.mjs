@@ -94,7 +94,7 @@ writeFileSync(join(dir, "ts-check/tsconfig.json"), JSON.stringify({
   compilerOptions: { strict: true, noEmit: true, target: "es2022", module: "esnext", moduleResolution: "bundler", lib: ["es2022", "dom"], skipLibCheck: false, types: [] },
   files: ["index.ts"],
 }, null, 2));
-writeFileSync(join(dir, "ts-check/index.ts"), `import { init, createClient, autotrack, Personalizer, evalCondition, validateEvents, version, errorCodes,
+writeFileSync(join(dir, "ts-check/index.ts"), `import { init, createClient, autotrack, Personalizer, evalCondition, validateEvents, version, errorCodes, CompiledCondition, ConditionData,
   type Decision, type StoredEvent, type EngineError, type ErrorCode, type SessionState } from "edge-personalize";
 import { createSync } from "edge-personalize/sync";
 await init();
@@ -108,6 +108,9 @@ const top: number = s.counters.events + s.affinity.category["c"];
 const codes: ErrorCode[] = errorCodes();
 const v: string = version();
 const ok: unknown = evalCondition({ "==": [1, 1] }, {});
+const cc = new CompiledCondition({ ">": [{ var: "x" }, 1] });
+const held: boolean = cc.matches(new ConditionData({ x: 2 }));
+void held;
 const verdicts = validateEvents([ev], Date.now());
 if (!verdicts[0].ok) { const code: ErrorCode = verdicts[0].error.code; void code; }
 try { p.restore(new Uint8Array(1)); } catch (e) { const err = e as EngineError; const c: ErrorCode = err.code; void c; }
