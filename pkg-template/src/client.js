@@ -185,7 +185,13 @@ export async function createClient(options = {}) {
     },
     async reset() {
       await store?.clear();
-      personalizer.restore(new Uint8Array(0)); // throws SNAPSHOT_CORRUPT and leaves a fresh session
+      try {
+        // The engine's documented way to a fresh session: bad bytes throw
+        // SNAPSHOT_CORRUPT and leave a new, empty session behind.
+        personalizer.restore(new Uint8Array(0));
+      } catch (e) {
+        if (e?.code !== "SNAPSHOT_CORRUPT") throw e;
+      }
     },
     destroy() {
       store?.close?.();
@@ -193,15 +199,6 @@ export async function createClient(options = {}) {
       trackListeners.clear();
       personalizer.free();
     },
-  };
-  // reset(): the engine starts fresh on bad bytes; the error is expected.
-  const reset = client.reset;
-  client.reset = async () => {
-    try {
-      await reset();
-    } catch (e) {
-      if (e?.code !== "SNAPSHOT_CORRUPT" && e?.code !== "SNAPSHOT_VERSION") throw e;
-    }
   };
   return client;
 }
