@@ -78,6 +78,17 @@ for (const [name, base] of [["vite", process.env.VITE_URL], ["plain", process.en
       assert.equal(below.length, 2);
       assert.ok(!imps.some((e) => e.context.slot === "footer"), "no impression for the slot never on screen");
 
+      // Dwell: the footer slot on screen for 0.3 s is no impression; for longer than 1 s it is.
+      const footerImps = () => page.evaluate(() => window.__ep.events.filter((e) => e.type === "impression" && e.context.slot === "footer").length);
+      await page.evaluate(() => document.querySelector("#below").scrollIntoView({ block: "center" }));
+      await page.waitForTimeout(300);
+      await page.evaluate(() => window.scrollTo(0, 0));
+      await page.waitForTimeout(1500);
+      assert.equal(await footerImps(), 0, "0.3 s on screen is not an impression");
+      await page.evaluate(() => document.querySelector("#below").scrollIntoView({ block: "center" }));
+      await page.waitForFunction(() => window.__ep.events.filter((e) => e.type === "impression" && e.context.slot === "footer").length === 2, null, { timeout: 5_000 });
+      await page.evaluate(() => window.scrollTo(0, 0));
+
       // Clicks: a tile, a recommendation (with its slot and decision), add to cart, search.
       await page.click("#tile");
       await page.click(`#recs [data-ep-item="${recs[1].id}"]`);
