@@ -281,6 +281,11 @@ fn duplicates_are_idempotent_and_unload_chunks_fit() {
     assert!(chunks.len() >= 3);
     // Unload sends change nothing: the events stay until acknowledged.
     assert_eq!(ob.status().queued, 301);
+    // The in-flight batch is not in the unload chunks (its own request carries it).
+    let b = ob.next_batch(0.0, true).unwrap();
+    let rest: Vec<String> = ob.unload_chunks(64 * 1024).iter().flat_map(|c| ids_of(c)).collect();
+    assert_eq!(rest.len(), 301 - b.ids.len());
+    assert!(b.ids.iter().all(|id| !rest.contains(id)));
 }
 
 #[test]

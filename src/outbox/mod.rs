@@ -377,15 +377,16 @@ impl Outbox {
         Some(Batch { seq, ids, body })
     }
 
-    /// Every waiting event (queued or in flight) as request bodies of at most
-    /// `max_bytes` each, for `sendBeacon` / `keepalive` when the page goes
-    /// away. Nothing changes state: the events stay until a later answer
-    /// acknowledges them, and the collector's consumers drop re-sends by id.
+    /// Every queued event as request bodies of at most `max_bytes` each, for
+    /// `sendBeacon` / `keepalive` when the page goes away. The in-flight batch
+    /// is left out (its own keepalive request carries it), so no event is sent
+    /// twice at once. Nothing changes state: the events stay until a later
+    /// answer acknowledges them, and the collector's consumers drop re-sends by id.
     pub fn unload_chunks(&self, max_bytes: usize) -> Vec<String> {
         let mut out = Vec::new();
         let mut body = String::new();
         let mut n = 0;
-        for e in self.entries.iter() {
+        for e in self.queued() {
             if n > 0 && (body.len() + e.body.len() + 3 > max_bytes || n >= MAX_BATCH_EVENTS) {
                 body.push_str("]}");
                 out.push(std::mem::take(&mut body));

@@ -112,7 +112,9 @@ try {
   }
   const s = await stats();
   const dropped = (await Promise.all(tabs.map((t) => t.evaluate(() => window.ep.sync.status().dropped)))).reduce((a, b) => a + b, 0);
-  log(`proxy: posts=${s.posts} injected500=${s.injected500} injected429=${s.injected429} lostAnswers=${s.lostAnswers} connectionsDropped=${s.dropped}; dropped in outboxes=${dropped}`);
+  log(`proxy: posts=${s.posts} injected500=${s.injected500} injected429=${s.injected429} lostAnswers=${s.lostAnswers} connectionsDropped=${s.dropped} inFlightTwiceAtOnce=${s.overlaps}; dropped in outboxes=${dropped}`);
+  const bytes = s.bodyBytes.map((b, i) => b / Math.max(1, s.eventsPer[i])).sort((a, b) => a - b);
+  log(`wire: median ${Math.round(bytes[Math.floor(bytes.length / 2)])} bytes per event, ${s.posts} requests for ${tracked.length} events`);
   await ctl({ failRate: 0, outage: false });
   await context.close();
 } catch (e) {

@@ -52,9 +52,13 @@ http
   .listen(Number(pagePort), "127.0.0.1");
 
 const ctl = { failRate: 0, outage: false, delayMs: 0 };
+// Event ids inside requests that have not been answered yet: an id arriving while it is
+// already in flight is an overlap (the same event in flight twice at once).
+const active = new Map();
 let stats;
 function reset() {
-  stats = { requests: 0, posts: 0, forwarded: 0, injected500: 0, injected429: 0, lostAnswers: 0, dropped: 0, bodyBytes: [], eventsPer: [], preflights: 0 };
+  active.clear();
+  stats = { log: [], overlaps: 0, overlapExamples: [], requests: 0, posts: 0, forwarded: 0, injected500: 0, injected429: 0, lostAnswers: 0, dropped: 0, bodyBytes: [], eventsPer: [], preflights: 0 };
 }
 reset();
 
@@ -108,11 +112,30 @@ http
       if (req.method === "POST" && req.url.startsWith("/v1/collect")) {
         stats.posts++;
         stats.bodyBytes.push(body.length);
+        let ids = [];
         try {
-          stats.eventsPer.push(JSON.parse(body.toString("utf8")).events?.length ?? 0);
+          ids = (JSON.parse(body.toString("utf8")).events ?? []).map((e) => e?.id);
         } catch {
-          stats.eventsPer.push(0);
+          /* counted as 0 events */
         }
+        stats.eventsPer.push(ids.length);
+        const entry = { at: Date.now(), n: ids.length, first: ids[0], keepalive: req.headers["sec-fetch-mode"], ms: 0 };
+        if (stats.log.length < 2000) stats.log.push(entry);
+        res.on("close", () => (entry.ms = Date.now() - entry.at));
+        for (const id of ids) {
+          if (active.has(id)) {
+            stats.overlaps++;
+            if (stats.overlapExamples.length < 5) stats.overlapExamples.push(id);
+          }
+          active.set(id, (active.get(id) ?? 0) + 1);
+        }
+        res.on("close", () => {
+          for (const id of ids) {
+            const n = (active.get(id) ?? 1) - 1;
+            if (n <= 0) active.delete(id);
+            else active.set(id, n);
+          }
+        });
         if (ctl.delayMs) await new Promise((r) => setTimeout(r, ctl.delayMs));
         if (ctl.failRate > 0 && Math.random() < ctl.failRate) {
           const kind = Math.random();

@@ -222,8 +222,9 @@ export async function createSync(options = {}) {
         method: "POST",
         headers,
         body: b.body,
-        // Not keepalive: a page that goes away cancels this request, so it never
-        // outlives its tab and meets the next sending tab's copy of the same events.
+        // keepalive, so the batch survives the page going away; the unload chunks leave
+        // it out, and a new sending tab waits `handoffMs` before it sends.
+        keepalive: b.body.length <= CHUNK_BYTES - 1024,
         credentials: "omit",
       });
       status = res.status;
@@ -289,8 +290,9 @@ export async function createSync(options = {}) {
   // ---- page lifecycle
   function unloadSend() {
     if (!leader?.isLeader) return;
-    // keepalive requests share a 64 KB budget per page: the first chunks go now, the
-    // rest stay stored and leave with the next page (the events are still queued).
+    // Every queued event (the in-flight batch has its own keepalive request). keepalive
+    // requests share a 64 KB budget per page: the first chunks go now, the rest stay
+    // stored and leave with the next page (the events are still queued).
     for (const body of ob.unloadChunks(CHUNK_BYTES)) {
       try {
         counts.unloadChunks++;
