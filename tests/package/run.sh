@@ -48,7 +48,10 @@ storefront|bench)
     if [ "$mode" = storefront ]; then
         # The Worker the storefront's sync client delivers to (its /v1/collect).
         port_free 28096
-        start_bg pkg-storefront-worker worker/scripts/dev.sh 28096 --var ALLOWED_ORIGINS:http://127.0.0.1:28093
+        # It also renders the storefront's pages at the edge (STOREFRONT_ORIGIN).
+        start_bg pkg-storefront-worker worker/scripts/dev.sh 28096 \
+            --var ALLOWED_ORIGINS:http://127.0.0.1:28093,http://127.0.0.1:28096 \
+            --var STOREFRONT_ORIGIN:http://127.0.0.1:28093
         wait_port 28093 15 pkg-storefront
         wait_port 28096 60 pkg-storefront-worker
         WWW_URL=http://127.0.0.1:28093/ COLLECT_URL=http://127.0.0.1:28096/v1/collect \

@@ -215,3 +215,29 @@ test("sync: with ?collect the outbox delivers the events to the Worker's /v1/col
   await shot("6-outbox-delivered");
   assert.deepEqual(problems, []);
 });
+
+test("edge: a new device with the session cookie gets the page through the Worker and continues the session the Worker holds", async () => {
+  // The session of the previous test reached the Worker through the sync client.
+  const before = await state();
+  const edgeBase = new URL("/", process.env.COLLECT_URL).href;
+  const other = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
+  try {
+    await other.addCookies([{ name: "ep_sid", value: before.sessionId, url: edgeBase }]);
+    const p2 = await other.newPage();
+    const errors = [];
+    p2.on("pageerror", (e) => errors.push(e.message));
+    await p2.goto(`${edgeBase}?collect=off#/`);
+    await p2.waitForSelector("body[data-ready=true]", { timeout: 20_000 });
+    assert.ok(await p2.$("script#ep-snapshot"), "the Worker embedded the session snapshot");
+    assert.equal(await p2.evaluate(() => window.__ep.client.restored), "edge");
+    const s2 = await p2.evaluate(() => window.__ep.client.state());
+    assert.equal(s2.sessionId, before.sessionId);
+    // What the first device did is there: its cart, its recent product.
+    assert.deepEqual(s2.cart.map((c) => c.item), before.cart.map((c) => c.item));
+    assert.ok(s2.recent.some((r) => r.item === before.recent[0].item));
+    assert.equal(await p2.getAttribute("#recs", "data-fallback"), "false");
+    assert.deepEqual(errors, []);
+  } finally {
+    await other.close();
+  }
+});
