@@ -2,9 +2,11 @@
 // package's page layer: a new shopper gets best-sellers; browsing three products
 // of one category makes "Recommended for you" mostly that category; viewing a
 // product puts its accessories first; impressions, the cart, search; a reload
-// restores the session; a damaged stored session starts fresh. Screenshots go
-// to dist/screenshots/storefront-*.png.
-// Run by tests/package/run.sh storefront, which starts scripts/serve-static.mjs.
+// restores the session; a damaged stored session starts fresh; the sync client
+// delivers to the Worker; the Worker renders the page for a second device, which
+// continues the session. Screenshots go to dist/screenshots/storefront-*.png.
+// Run by tests/package/run.sh storefront, which starts scripts/serve-static.mjs
+// and the Worker (worker/scripts/dev.sh).
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
