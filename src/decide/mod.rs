@@ -437,11 +437,11 @@ pub fn decide(inp: &Inputs, req: &DecideRequest, decision_id: String) -> Decisio
     //     and the clock evaluated once for the decision: per candidate only
     //     the `item` reads remain.
     let session_scope = DecisionScope { view: &view, slot: &req.slot, context: &req.context, item: None };
-    let item_parts: Vec<Vec<crate::logic::Condition>> = live
+    let mut item_parts: Vec<Vec<MemoPart>> = live
         .iter()
         .map(|&ri| {
             let parts = inp.rules.rules.get(ri).map_or(&[][..], |r| &r.item_part[..]);
-            parts.iter().map(|p| p.specialize(&session_scope).unwrap_or_else(|| p.clone())).collect()
+            parts.iter().map(|p| MemoPart::new(p.specialize(&session_scope).unwrap_or_else(|| p.clone()))).collect()
         })
         .collect();
 
@@ -469,10 +469,10 @@ pub fn decide(inp: &Inputs, req: &DecideRequest, decision_id: String) -> Decisio
             (Some(p), Some(t)) if p > 0.0 && t > 0.0 => (p / t).min(t / p),
             _ => 0.0,
         };
-        for (&ri, parts) in live.iter().zip(&item_parts) {
+        for (&ri, parts) in live.iter().zip(item_parts.iter_mut()) {
             let Some(rule) = inp.rules.rules.get(ri) else { continue };
             let scope = DecisionScope { view: &view, slot: &req.slot, context: &req.context, item: Some(&it.value) };
-            match all_true(parts, &scope) {
+            match all_true_memo(parts, &scope, &it.value) {
                 Ok(true) => {}
                 Ok(false) => continue,
                 Err(e) => {
@@ -591,6 +591,53 @@ fn fill_from_bestsellers(cat: &Catalog, k: usize, blocked: &dyn Fn(u32) -> bool,
 fn all_true(parts: &[crate::logic::Condition], scope: &DecisionScope) -> Result<bool> {
     for p in parts {
         if !p.matches(scope)? {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// Distinct values remembered per item-level part; a part that sees more
+/// (ids, prices) stops looking values up, as look-ups would only add work.
+const MEMO_VALUES: usize = 12;
+
+/// An item-level rule part for one decision, with its results per value of
+/// the one item field it reads (see `Condition::single_item_path`): ~120
+/// candidates share a dozen categories, brands or price points, so most
+/// evaluations become a look-up. Only successful results are remembered; a
+/// failing evaluation is repeated and fails the same way.
+struct MemoPart<'v> {
+    part: crate::logic::Condition,
+    path: Option<crate::logic::VarPath>,
+    seen: Vec<(Option<std::borrow::Cow<'v, Value>>, bool)>,
+}
+
+impl<'v> MemoPart<'v> {
+    fn new(part: crate::logic::Condition) -> Self {
+        let path = part.single_item_path().cloned();
+        MemoPart { part, path, seen: Vec::new() }
+    }
+
+    fn matches(&mut self, scope: &DecisionScope, item: &'v Value) -> Result<bool> {
+        let Some(path) = &self.path else { return self.part.matches(scope) };
+        let key = path.lookup_from(item, 1);
+        if let Some((_, hit)) = self.seen.iter().find(|(k, _)| *k == key) {
+            return Ok(*hit);
+        }
+        let r = self.part.matches(scope)?;
+        if self.seen.len() < MEMO_VALUES {
+            self.seen.push((key, r));
+        } else {
+            self.path = None;
+            self.seen = Vec::new();
+        }
+        Ok(r)
+    }
+}
+
+fn all_true_memo<'v>(parts: &mut [MemoPart<'v>], scope: &DecisionScope, item: &'v Value) -> Result<bool> {
+    for p in parts.iter_mut() {
+        if !p.matches(scope, item)? {
             return Ok(false);
         }
     }

@@ -360,6 +360,30 @@ mod tests {
     }
 
     #[test]
+    fn single_item_path_is_found_only_when_it_is_all_the_item_read() {
+        let table = [
+            (r#"{"==":[{"var":"item.category"},"socks"]}"#, Some("item.category")),
+            (r#"{"and":[{"<":[{"var":"item.price"},50]},{">":[{"var":"item.price"},{"var":"session.counters.events"}]}]}"#, Some("item.price")),
+            (r#"{"some":[{"var":"item.tags"},{"==":[{"var":""},"sale"]}]}"#, Some("item.tags")),
+            (r#"{"in_cart":[{"var":"item.id"}]}"#, Some("item.id")),
+            (r#"{"var":["item.brand",{"var":"item.brand"}]}"#, Some("item.brand")),
+            (r#"{"and":[{"var":"item.price"},{"var":"item.category"}]}"#, None),
+            (r#"{"var":["item.brand",{"var":"item.id"}]}"#, None),
+            (r#"{"var":"item"}"#, Some("item")),
+            (r#"{"var":""}"#, None),
+            (r#"{"var":{"cat":["item.","id"]}}"#, None),
+            (r#"{"missing":["item.id"]}"#, None),
+            (r#"{"==":[{"var":"session.recent.0.brand"},"x"]}"#, None),
+        ];
+        for (text, want) in table {
+            let c = Condition::compile(&v(text));
+            assert!(c.is_ok(), "{text}");
+            let Ok(c) = c else { continue };
+            assert_eq!(c.single_item_path().map(VarPath::as_str), want, "{text}");
+        }
+    }
+
+    #[test]
     fn specialized_conditions_decide_as_the_originals() {
         let e = engine(EVENTS);
         let now = T0 + 65_000.0;

@@ -74,6 +74,42 @@ impl Condition {
         Some(Condition { root: fold(&self.root, scope), uses_item: self.uses_item })
     }
 
+    /// The one `item.*` path the condition reads, when that value is all it
+    /// reads of `item` (no other item path, no `var ""`, computed path or
+    /// `missing` outside iteration bodies). Within one decision everything
+    /// else a condition sees is fixed, so its result is then a function of
+    /// that value: candidates sharing it share the result.
+    pub fn single_item_path(&self) -> Option<&VarPath> {
+        fn walk<'n>(node: &'n Node, found: &mut Option<&'n VarPath>) -> bool {
+            match node {
+                Node::Const(_) | Node::Folded { .. } => true,
+                Node::Array(nodes) => nodes.iter().all(|n| walk(n, found)),
+                Node::Var { path, default } => {
+                    let ok = match path.first() {
+                        None => false,
+                        Some("item") => match found {
+                            Some(p) => p.as_str() == path.as_str(),
+                            None => {
+                                *found = Some(path);
+                                true
+                            }
+                        },
+                        Some(_) => true,
+                    };
+                    ok && default.as_deref().is_none_or(|d| walk(d, found))
+                }
+                Node::DynVar { .. } | Node::Op { op: Op::Missing | Op::MissingSome, .. } => false,
+                Node::Op { op, args } => args.iter().enumerate().all(|(i, a)| op.is_body(i) || walk(a, found)),
+            }
+        }
+        let mut found = None;
+        if walk(&self.root, &mut found) {
+            found
+        } else {
+            None
+        }
+    }
+
     /// Evaluates the condition and applies JsonLogic truthiness, without
     /// copying the result.
     pub fn matches(&self, scope: &dyn Scope) -> Result<bool> {
