@@ -320,3 +320,56 @@ test("bounded: over maxEvents the oldest are dropped, counted, and the count is 
   expected([...ids.slice(5), report.id]);
   await context.close();
 });
+
+test("a storage quota error loses no stored record and no event", async () => {
+  const context = await browser.newContext();
+  const page = await open(context, cfg());
+  await context.setOffline(true);
+  const first = await track(page, 5);
+  // The next writes fail as a full disk would make them.
+  await page.evaluate(() => {
+    const put = IDBObjectStore.prototype.put;
+    window.__restorePut = () => (IDBObjectStore.prototype.put = put);
+    IDBObjectStore.prototype.put = function () {
+      throw new DOMException("The quota has been exceeded.", "QuotaExceededError");
+    };
+  });
+  const second = await track(page, 5);
+  await page.evaluate(() => window.__restorePut());
+  expected([...first, ...second]);
+  const s = await status(page);
+  assert.equal(s.storageErrors, 5);
+  assert.match(s.lastError, /QuotaExceededError/);
+  const stored = await page.evaluate(() => new Promise((res) => {
+    const r = indexedDB.open("ep-sync");
+    r.onsuccess = () => {
+      const q = r.result.transaction("outbox").objectStore("outbox").getAll();
+      q.onsuccess = () => res(q.result.map((x) => [x.id, JSON.parse(x.body).id]));
+    };
+  }));
+  assert.deepEqual(stored.map((x) => x[0]).sort(), [...first].sort(), "the stored queue is intact");
+  for (const [id, bodyId] of stored) assert.equal(id, bodyId);
+  await context.setOffline(false);
+  // The sending tab still holds the five it could not store.
+  await until(page, "s.delivered === 10 && s.queued === 0", 15000);
+  await context.close();
+});
+
+test("a slow collector: one request at a time, later events batch up behind it", async () => {
+  const context = await browser.newContext();
+  const page = await open(context, cfg());
+  await resetStats();
+  await ctl({ delayMs: 1500 });
+  try {
+    const ids = await track(page, 60, { gapMs: 10, types: ["product_view", "add_to_cart"] });
+    expected(ids);
+    await until(page, "s.delivered === 60 && s.queued === 0", 30000);
+    const st = await stats();
+    assert.equal(st.overlaps, 0);
+    // Every other event is urgent, yet the slow answers make the batches grow.
+    assert.ok(st.posts <= 10, `posts ${st.posts}: ${st.eventsPer}`);
+  } finally {
+    await ctl({ delayMs: 0 });
+  }
+  await context.close();
+});
