@@ -373,3 +373,36 @@ test("a slow collector: one request at a time, later events batch up behind it",
   }
   await context.close();
 });
+
+test("without Web Locks a localStorage lease elects one sender and hands over when it closes; memory-only storage still delivers", async () => {
+  const context = await browser.newContext();
+  await context.addInitScript(() => {
+    Object.defineProperty(Navigator.prototype, "locks", { get: () => undefined, configurable: true });
+  });
+  const a = await open(context, cfg());
+  await until(a, "s.leader === true", 5000);
+  const b = await open(context, cfg());
+  await b.waitForTimeout(1500);
+  const sa = await status(a);
+  const sb = await status(b);
+  assert.equal(sa.leaderVia, "localstorage-lease");
+  assert.deepEqual([sa.leader, sb.leader], [true, false], "one sender");
+  await resetStats();
+  await a.route(COLLECT, () => {});
+  const ids = [...(await track(b, 15)), ...(await track(a, 5))];
+  expected(ids);
+  await a.close();
+  // The lease expires (3 s) or the closing tab's release message arrives first.
+  await until(b, "s.leader === true", 10000);
+  await until(b, "s.delivered >= 20 && s.queued === 0 && s.inFlight === 0", 30000);
+  assert.equal((await stats()).overlaps, 0);
+  await context.close();
+
+  const mem = await browser.newContext();
+  const page = await open(mem, cfg({ storage: "memory" }));
+  const more = await track(page, 8);
+  expected(more);
+  const s = await until(page, "s.delivered === 8 && s.queued === 0", 15000);
+  assert.equal(s.storage, "memory");
+  await mem.close();
+});

@@ -312,6 +312,11 @@ export async function createSync(options = {}) {
   };
   const onPagehide = () => {
     unloadSend();
+    // A lease is handed over at once (a Web Lock is released by the browser itself).
+    if (leader?.via === "localstorage-lease") {
+      leader.release();
+      handedOver = false;
+    }
   };
   if (globalThis.addEventListener) {
     addEventListener("online", onOnline);

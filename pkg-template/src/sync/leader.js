@@ -2,9 +2,10 @@
 // a lease in localStorage renewed by its holder (with BroadcastChannel news of
 // a release), else (no shared storage at all) every tab sends its own events.
 //
-// `elect(name, onLead)` calls onLead() once this tab becomes the sender; the
+// `elect(name, onLead)` calls onLead() each time this tab becomes the sender; the
 // returned object's `isLeader` says whether it still is, and `release()` gives
-// the role up (pagehide). A lock holder keeps it until its page goes away.
+// the role up (the lease is released on pagehide). A lock holder keeps the lock
+// until its page goes away.
 
 const LEASE_MS = 3000;
 const RENEW_MS = 1000;
@@ -49,6 +50,19 @@ export function elect(name, onLead, { storageKind, tabId }) {
       return null;
     }
   };
+  // Leading means holding an unexpired lease right now: a tab whose renewals were late
+  // (throttled timers) stops sending the moment another tab could take over.
+  let holds = false;
+  Object.defineProperty(state, "isLeader", {
+    get() {
+      if (!holds) return false;
+      const cur = read();
+      return cur?.tab === tabId && cur.until > Date.now();
+    },
+    set(v) {
+      holds = v;
+    },
+  });
   let timer;
   const tick = async () => {
     const now = Date.now();
@@ -59,15 +73,15 @@ export function elect(name, onLead, { storageKind, tabId }) {
       } catch {
         /* quota: try again next tick */
       }
-      if (!state.isLeader) {
+      if (!holds) {
         await new Promise((r) => setTimeout(r, 50));
         if (read()?.tab === tabId) {
-          state.isLeader = true;
+          holds = true;
           onLead();
         }
       }
-    } else if (state.isLeader) {
-      state.isLeader = false;
+    } else if (holds) {
+      holds = false;
     }
     timer = setTimeout(tick, RENEW_MS);
   };
@@ -86,8 +100,8 @@ export function elect(name, onLead, { storageKind, tabId }) {
   tick();
   state.release = () => {
     clearTimeout(timer);
-    if (state.isLeader && read()?.tab === tabId) ls.removeItem(key);
-    state.isLeader = false;
+    if (read()?.tab === tabId) ls.removeItem(key);
+    holds = false;
     bc?.postMessage("released");
   };
   return state;
