@@ -68,8 +68,8 @@ impl Outbox {
 
     /// Every waiting event as bodies of at most `maxBytes`, for unload sends.
     #[wasm_bindgen(js_name = unloadChunks)]
-    pub fn unload_chunks(&self, max_bytes: usize) -> Vec<JsValue> {
-        self.core.unload_chunks(max_bytes).into_iter().map(|s| JsValue::from_str(&s)).collect()
+    pub fn unload_chunks(&self, max_bytes: usize) -> Result<JsValue, JsValue> {
+        to_js(&ids(&self.core.unload_chunks(max_bytes)))
     }
 
     /// Ids dropped for age (counted as dropped).
@@ -92,10 +92,6 @@ impl Outbox {
     #[wasm_bindgen(js_name = takeDropsToReport)]
     pub fn take_drops_to_report(&mut self) -> f64 {
         self.core.take_drops_to_report() as f64
-    }
-
-    pub fn has(&self, id: &str) -> bool {
-        self.core.contains(id)
     }
 
     /// `{queued, inFlight, bytes, delivered, rejected, dropped, dropsUnreported, attempts, retryAt, online, lastError}`
