@@ -1,6 +1,8 @@
 //! The outbox state machine (src/outbox): table-driven answers, bounds and
 //! drop policy, backoff, and a property test of the invariant: every event is
 //! delivered, or rejected with a reason, or counted as dropped.
+// Case tables are tuples, one line per case.
+#![allow(clippy::type_complexity)]
 
 use std::collections::{HashMap, HashSet};
 
@@ -143,7 +145,7 @@ fn a_413_halves_the_next_batch_and_a_single_event_413_is_rejected() {
 #[test]
 fn backoff_is_full_jitter_exponential_and_capped() {
     let config = OutboxConfig { backoff_base_ms: 1000.0, backoff_max_ms: 8000.0, ..Default::default() };
-    let mut maxima = vec![0.0f64; 8];
+    let mut maxima = [0.0f64; 8];
     for seed in 0..200 {
         let mut ob = Outbox::new(config.clone(), seed);
         ob.enqueue(&ev("a"), true, 0.0).unwrap();
@@ -152,7 +154,7 @@ fn backoff_is_full_jitter_exponential_and_capped() {
             let b = ob.next_batch(now, false).expect("due after its wait");
             let out = ob.on_response(b.seq, 500, None, "", now);
             let wait = out.retry_at_ms.unwrap() - now;
-            assert!(wait >= 0.0 && wait <= 8000.0, "capped: {wait}");
+            assert!((0.0..=8000.0).contains(&wait), "capped: {wait}");
             *m = m.max(wait);
             now += wait;
         }
