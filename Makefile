@@ -52,4 +52,4 @@ clean: ## Remove build output (dist/) and stale server pid files (.run/)
 
 distclean: clean ## Also remove cargo's target dir and every node_modules
 	cargo clean
-	rm -rf tools/node_modules worker/node_modules tests/stream/node_modules
+	rm -rf tools/node_modules worker/node_modules tests/stream/node_modules tests/package/node_modules tests/sync/node_modules
