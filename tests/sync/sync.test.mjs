@@ -406,3 +406,21 @@ test("without Web Locks a localStorage lease elects one sender and hands over wh
   assert.equal(s.storage, "memory");
   await mem.close();
 });
+
+test("visibilitychange to hidden sends what waits at once (a normal, acknowledged request)", async () => {
+  const context = await browser.newContext();
+  const page = await open(context, cfg({ outbox: { flushIntervalMs: 600000, batchEvents: 500 } }));
+  await until(page, "s.leader === true", 5000);
+  await page.waitForTimeout(1100); // the new sender's handoff pause
+  const ids = await track(page, 12, { types: ["page_view", "product_view"] });
+  expected(ids);
+  await page.waitForTimeout(300);
+  assert.equal((await status(page)).delivered, 0, "nothing due yet");
+  await page.evaluate(() => {
+    Object.defineProperty(document, "visibilityState", { value: "hidden", configurable: true });
+    document.dispatchEvent(new Event("visibilitychange"));
+  });
+  const s = await until(page, "s.delivered === 12 && s.queued === 0", 10000);
+  assert.equal(s.rejected, 0);
+  await context.close();
+});
