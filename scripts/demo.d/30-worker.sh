@@ -4,10 +4,10 @@
 # Sourced by scripts/demo.sh with scripts/lib/proc.sh loaded and cwd = repo root.
 make --no-print-directory setup-worker
 port_free 8787
-# The page's catalog and rules (www/) are published to the Worker's local KV, so
-# the edge decides over the same data as the page; so is the model, once
-# `make model-build` has written dist/model.epm.
-EP_CONFIG_DIR=www EP_MODEL_FILE=dist/model.epm start_bg demo-worker worker/scripts/dev.sh 8787 \
+# The page's catalog, rules and model (www/) are published to the Worker's local
+# KV, so the edge decides over exactly the data the page does: a page rendered at
+# the edge and the page's own decision agree, with no flicker.
+EP_CONFIG_DIR=www EP_MODEL_FILE=www/model.epm start_bg demo-worker worker/scripts/dev.sh 8787 \
     --var SINK_URL:http://127.0.0.1:18082 \
     --var STOREFRONT_ORIGIN:http://127.0.0.1:8080
 wait_port 8787 60 demo-worker
