@@ -1,9 +1,9 @@
 # Core engine: tools, the wasm build, and the native / Node / Chromium tests.
 
 SETUP_TARGETS += setup-core
-TEST_TARGETS += test-native test-wasm-node test-wasm-browser size-check
+TEST_TARGETS += lint test-native test-wasm-node test-wasm-browser size-check
 
-.PHONY: setup-core setup-build test-native test-wasm-node test-wasm-browser
+.PHONY: lint setup-core setup-build test-native test-wasm-node test-wasm-browser
 
 setup-core: ## Install the core's tools (wasm target, wasm-bindgen-cli, Chromium, tools/ npm)
 	@scripts/ensure-tools.sh wasm-target nightly-src wasm-bindgen chromium npm tools
@@ -38,3 +38,7 @@ TEST_TARGETS += test-scripts
 
 test-scripts: ## Tests of the shell helpers (scripts/lib/proc.sh) with real processes
 	@scripts/tests/proc.test.sh
+
+lint: ## clippy on the library, natively and for wasm: panic-freedom lints (src/lib.rs) and every warning denied
+	cargo clippy -p edge-personalize --lib -- -D warnings
+	cargo clippy -p edge-personalize --lib --target wasm32-unknown-unknown -- -D warnings

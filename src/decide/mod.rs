@@ -286,6 +286,8 @@ impl<'a> Pool<'a> {
         });
         // `pos` was just inserted or looked up, so it is in range.
         let len = self.list.len();
+        // `pos` was pushed or looked up just above, so it is always < len.
+        #[allow(clippy::indexing_slicing)]
         &mut self.list[pos.min(len - 1)]
     }
     fn add(&mut self, idx: u32, reason: Reason<'a>, personal: bool) -> &mut Candidate<'a> {

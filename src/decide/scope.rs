@@ -186,7 +186,7 @@ impl DecisionScope<'_> {
                 match (AffinityKind::parse(kind), key) {
                     (Some(k), key) if !key.is_empty() => {
                         let a = s.affinity(k, key, now);
-                        (a > 0.0).then(|| Cow::Owned(Value::Number(a)))
+                        (a > 0.0).then_some(Cow::Owned(Value::Number(a)))
                     }
                     _ => walk(self.view.field("affinity")?, rest),
                 }

@@ -77,12 +77,12 @@ impl<'a> Parser<'a> {
 
     fn expected_at(&self, pos: usize, what: &str) -> Error {
         let pos = pos.min(self.bytes.len());
-        let before = &self.bytes[..pos];
+        let before = self.bytes.get(..pos).unwrap_or(&[]);
         let line = 1 + before.iter().filter(|&&b| b == b'\n').count();
         let line_start = before.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
         // Count characters, not bytes; `pos` may sit inside a multi-byte
         // character only in theory (we stop on ASCII), so use lossy counting.
-        let column = 1 + String::from_utf8_lossy(&self.bytes[line_start..pos]).chars().count();
+        let column = 1 + String::from_utf8_lossy(self.bytes.get(line_start..pos).unwrap_or(&[])).chars().count();
         let found = match self.text.get(pos..).and_then(|rest| rest.chars().next()) {
             None => "end of input".to_string(),
             // Code point, not `{:?}`: Debug formatting of chars costs KBs of wasm.
@@ -110,7 +110,7 @@ impl<'a> Parser<'a> {
     }
 
     fn literal(&mut self, word: &str, v: Value) -> Result<Value> {
-        if self.bytes[self.pos..].starts_with(word.as_bytes()) {
+        if self.bytes.get(self.pos..).is_some_and(|rest| rest.starts_with(word.as_bytes())) {
             self.pos += word.len();
             Ok(v)
         } else {
@@ -260,7 +260,7 @@ impl<'a> Parser<'a> {
                 let hi = self.hex4()?;
                 let c = if (0xD800..0xDC00).contains(&hi) {
                     // A high surrogate: combine with a following low one.
-                    if self.bytes[self.pos..].starts_with(b"\\u") {
+                    if self.bytes.get(self.pos..).is_some_and(|rest| rest.starts_with(b"\\u")) {
                         let save = self.pos;
                         self.pos += 2;
                         let lo = self.hex4()?;
@@ -398,7 +398,9 @@ fn dedup(entries: Vec<(String, Value)>) -> Vec<(String, Value)> {
     for (i, (k, v)) in entries.into_iter().enumerate() {
         let f = first_of.get(i).copied().unwrap_or(i);
         if f == i {
-            out_pos[i] = out.len();
+            if let Some(p) = out_pos.get_mut(i) {
+                *p = out.len();
+            }
             out.push((k, v));
         } else if let Some(slot) = out_pos.get(f).and_then(|&p| out.get_mut(p)) {
             slot.1 = v;

@@ -86,7 +86,7 @@ pub(crate) fn write_number(n: f64, out: &mut String) {
     }
     if k <= point && point <= 21 {
         out.push_str(&digits);
-        out.extend(std::iter::repeat('0').take((point - k) as usize));
+        out.extend(std::iter::repeat_n('0', (point - k) as usize));
     } else if 0 < point && point <= 21 {
         let (a, b) = digits.split_at(point as usize);
         out.push_str(a);
@@ -94,7 +94,7 @@ pub(crate) fn write_number(n: f64, out: &mut String) {
         out.push_str(b);
     } else if -6 < point && point <= 0 {
         out.push_str("0.");
-        out.extend(std::iter::repeat('0').take((-point) as usize));
+        out.extend(std::iter::repeat_n('0', (-point) as usize));
         out.push_str(&digits);
     } else {
         let (first, rest) = digits.split_at(1);

@@ -600,7 +600,7 @@ fn eval_op<'r>(op: Op, args: &'r [Node], cx: &mut Cx<'_>, scope: &'r dyn Scope) 
             for (i, slot) in vals.iter_mut().enumerate().take(args.len()) {
                 *slot = arg(args, i, cx, scope)?;
             }
-            owned(m.apply(&vals[..args.len().min(3)], cx.root))
+            owned(m.apply(vals.get(..args.len().min(3)).unwrap_or(&[]), cx.root))
         }
     }
 }

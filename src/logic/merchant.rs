@@ -143,7 +143,7 @@ pub(crate) fn default_in_cart<S: Scope + ?Sized>(scope: &S, item: &str) -> bool 
     };
     cart.as_array().is_some_and(|lines| {
         lines.iter().any(|l| {
-            id_matches(l.get("item"), item) && l.get("quantity").and_then(Value::as_f64).map_or(true, |q| q > 0.0)
+            id_matches(l.get("item"), item) && l.get("quantity").and_then(Value::as_f64).is_none_or(|q| q > 0.0)
         })
     })
 }

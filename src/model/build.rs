@@ -12,6 +12,11 @@
 //! # Ok(()) }
 //! ```
 
+// The native builder's hot loops index arrays sized by the builder's own
+// interning (every index is < the item or session count it was made from);
+// it never runs in the browser and never on untrusted bytes at request time.
+#![allow(clippy::indexing_slicing)]
+
 use super::data::{Dataset, Feedback, Session};
 use super::eval::{self, Metrics};
 use super::{Parts, ScoreParams, SessionModel, MAX_NEIGHBOURS};
