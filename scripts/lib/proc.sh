@@ -128,3 +128,23 @@ stop_all() {
     _PROC_STARTED=()
     if [ -n "${EP_PROC_REGISTRY:-}" ]; then rm -f "$EP_PROC_REGISTRY"; fi
 }
+
+# stop_all_on_exit [DIR]: for a test script that starts servers. On any exit
+# (also Ctrl-C / TERM) stop every server it started, remove DIR (its scratch
+# folder), then print $SUMMARY, so the script's verdict is its last line.
+stop_all_on_exit() {
+    _PROC_CLEANUP_DIR="${1:-}"
+    SUMMARY="${SUMMARY:-}"
+    trap _proc_exit_cleanup EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+}
+
+_proc_exit_cleanup() {
+    local rc=$?
+    trap - EXIT INT TERM
+    stop_all
+    if [ -n "${_PROC_CLEANUP_DIR:-}" ]; then rm -rf "$_PROC_CLEANUP_DIR"; fi
+    if [ -n "${SUMMARY:-}" ]; then echo "$SUMMARY"; fi
+    exit "$rc"
+}

@@ -46,19 +46,8 @@ WORK="$(mktemp -d "${TMPDIR:-/tmp}/ep-e2e-stream.XXXXXX")"
 export EP_PROC_REGISTRY="$RUN_DIR/e2e-stream.names"
 : >"$EP_PROC_REGISTRY"
 SUMMARY=""
-
-finish() {
-    local rc=$?
-    trap - EXIT INT TERM
-    stop_all
-    rm -rf "$WORK"
-    # The summary is the last line, after the servers' stop messages.
-    if [ -n "$SUMMARY" ]; then echo "$SUMMARY"; fi
-    exit "$rc"
-}
-trap finish EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+# The summary is the last line, after the servers' stop messages.
+stop_all_on_exit "$WORK"
 
 # A fresh token per run: the hop into the gateway is authenticated like production.
 TOKEN="e2e-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"

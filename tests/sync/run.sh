@@ -34,17 +34,7 @@ WORK="$(mktemp -d "${TMPDIR:-/tmp}/ep-sync.XXXXXX")"
 export EP_PROC_REGISTRY="$RUN_DIR/sync-$MODE.names"
 : >"$EP_PROC_REGISTRY"
 SUMMARY=""
-finish() {
-    local rc=$?
-    trap - EXIT INT TERM
-    stop_all
-    rm -rf "$WORK"
-    if [ -n "$SUMMARY" ]; then echo "$SUMMARY"; fi
-    exit "$rc"
-}
-trap finish EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+stop_all_on_exit "$WORK"
 
 TOKEN="sync-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 WRITE_KEY="wk-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
