@@ -133,17 +133,22 @@ fn maybe_tune(args: &Args, ds: &Dataset, mut p: BuildParams) -> Result<BuildPara
     Ok(p)
 }
 
-fn cmd_build(args: &Args) -> Result<(), String> {
-    args.check(&["train", "format", "out", "tune", "version", "neighbours", "rounds", "set", "max-gzip"])?;
-    let out = args.need("out")?.to_string();
-    let ds = load(args)?;
+/// Build parameters from the defaults, `--neighbours`, `--set` overrides and,
+/// with `--tune`, self-tuning on the tail of the training data.
+fn params(args: &Args, ds: &Dataset) -> Result<BuildParams, String> {
     let mut p = BuildParams::default();
     p.neighbours = args.num("neighbours", p.neighbours)?;
     if let Some(spec) = args.get("set") {
         build::apply_overrides(&mut p, spec)?;
     }
-    let p = maybe_tune(args, &ds, p)?;
-    let mut p = p;
+    maybe_tune(args, ds, p)
+}
+
+fn cmd_build(args: &Args) -> Result<(), String> {
+    args.check(&["train", "format", "out", "tune", "version", "neighbours", "rounds", "set", "max-gzip"])?;
+    let out = args.need("out")?.to_string();
+    let ds = load(args)?;
+    let mut p = params(args, &ds)?;
     let budget: Option<usize> = match args.get("max-gzip") {
         Some(v) => Some(v.parse().map_err(|_| format!("--max-gzip: not a number: {v:?}"))?),
         None => None,
@@ -215,12 +220,7 @@ fn cmd_eval(args: &Args) -> Result<(), String> {
     args.check(&["train", "test", "json", "tune", "format", "rounds", "neighbours", "set"])?;
     let test_path = args.need("test")?.to_string();
     let ds = load(args)?;
-    let mut p = BuildParams::default();
-    p.neighbours = args.num("neighbours", p.neighbours)?;
-    if let Some(spec) = args.get("set") {
-        build::apply_overrides(&mut p, spec)?;
-    }
-    let p = maybe_tune(args, &ds, p)?;
+    let p = params(args, &ds)?;
     let t = Instant::now();
     let built = build::build(&ds, &p, "eval").map_err(|e| e.to_string())?;
     let bytes = built.to_bytes();
