@@ -53,7 +53,8 @@ impl<'a> Reader<'a> {
     }
     pub fn u8(&mut self) -> Result<u8> {
         let b = *self.data.get(self.pos).ok_or_else(|| corrupt("unexpected end"))?;
-        self.pos += 1;
+        // `pos` indexes a slice here, so it is far below usize::MAX.
+        self.pos = self.pos.saturating_add(1);
         Ok(b)
     }
     pub fn varint(&mut self) -> Result<u64> {
@@ -77,7 +78,7 @@ impl<'a> Reader<'a> {
     }
     pub fn zigzag(&mut self) -> Result<i64> {
         let v = self.varint()?;
-        Ok(((v >> 1) as i64) ^ -((v & 1) as i64))
+        Ok(((v >> 1) as i64) ^ ((v & 1) as i64).wrapping_neg())
     }
     fn take(&mut self, n: usize) -> Result<&'a [u8]> {
         let end = self.pos.checked_add(n).ok_or_else(|| corrupt("length overflow"))?;

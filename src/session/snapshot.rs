@@ -24,6 +24,10 @@ use crate::limits::{
 };
 
 const MAGIC: &[u8; 3] = b"EPS";
+/// Where the payload starts: after the magic and the version byte.
+const PAYLOAD_START: usize = MAGIC.len() + 1;
+/// The checksum's bytes at the end.
+const CHECKSUM_LEN: usize = 8;
 /// The snapshot format this build writes and reads.
 pub const SNAPSHOT_VERSION: u8 = 1;
 const MAX_STRINGS: usize = SESSION_RING * 3 + MAX_AFFINITIES_PER_KIND * 3 + MAX_CART_ITEMS + MAX_PURCHASED_ITEMS + 2;
@@ -47,7 +51,8 @@ impl<'a> Strings<'a> {
     }
     /// 0 for none, index + 1 otherwise.
     fn opt(&mut self, s: &'a Option<String>) -> u64 {
-        s.as_deref().map(|s| self.id(s) + 1).unwrap_or(0)
+        // An index into this snapshot's own string table: far below u64::MAX.
+        s.as_deref().map(|s| self.id(s).saturating_add(1)).unwrap_or(0)
     }
 }
 
@@ -121,7 +126,7 @@ impl Session {
                 format!("snapshot is {} bytes, at most {MAX_SNAPSHOT_BYTES}", bytes.len()),
             ));
         }
-        if bytes.len() < MAGIC.len() + 1 + 8 || !bytes.starts_with(MAGIC) {
+        if bytes.len() < PAYLOAD_START + CHECKSUM_LEN || !bytes.starts_with(MAGIC) {
             return Err(Error::new(ErrorCode::SnapshotCorrupt, "", "not an edge-personalize session snapshot"));
         }
         let version = bytes.get(MAGIC.len()).copied().unwrap_or(0);
@@ -132,13 +137,17 @@ impl Session {
                 format!("snapshot format version {version}; this build reads version {SNAPSHOT_VERSION}"),
             ));
         }
-        let (payload, sum) = bytes.split_at(bytes.len() - 8);
-        let mut sum_bytes = [0u8; 8];
+        let (payload, sum) = bytes
+            .len()
+            .checked_sub(CHECKSUM_LEN)
+            .and_then(|at| bytes.split_at_checked(at))
+            .ok_or_else(|| Error::new(ErrorCode::SnapshotCorrupt, "", "snapshot is truncated"))?;
+        let mut sum_bytes = [0u8; CHECKSUM_LEN];
         sum_bytes.copy_from_slice(sum);
         if fnv1a64(payload) != u64::from_le_bytes(sum_bytes) {
             return Err(Error::new(ErrorCode::SnapshotCorrupt, "", "snapshot checksum does not match"));
         }
-        let mut r = Reader::new(payload.get(MAGIC.len() + 1..).unwrap_or(&[]));
+        let mut r = Reader::new(payload.get(PAYLOAD_START..).unwrap_or(&[]));
         let n = r.count(MAX_STRINGS)?;
         let mut strings = Vec::with_capacity(n);
         for _ in 0..n {
@@ -150,7 +159,7 @@ impl Session {
                 .cloned()
                 .ok_or_else(|| Error::new(ErrorCode::SnapshotCorrupt, "", "snapshot string reference out of range"))
         };
-        let opt = |i: u64| -> Result<Option<String>> { if i == 0 { Ok(None) } else { get(i - 1).map(Some) } };
+        let opt = |i: u64| -> Result<Option<String>> { i.checked_sub(1).map(get).transpose() };
 
         let id = get(r.varint()?)?;
         let user_id = opt(r.varint()?)?;
