@@ -1,6 +1,8 @@
 //! The thin `#[wasm_bindgen]` facade: each method converts its JS arguments,
 //! calls the core once, and converts the result. No logic lives here.
 
+#[cfg(feature = "alloc-stats")]
+mod alloc_stats;
 mod condition;
 pub mod interop;
 mod outbox;
