@@ -100,13 +100,13 @@ impl<'a> Reader<'a> {
     /// An unsigned LEB128 varint of at most 10 bytes, no larger than `max`.
     pub fn varint(&mut self, max: u64, what: &str) -> Result<u64> {
         let mut v: u64 = 0;
-        for i in 0..10u32 {
+        for shift in (0..64u32).step_by(7) {
             let b = self.u8(what)?;
             let part = u64::from(b & 0x7f);
-            if i == 9 && part > 1 {
+            if shift == 63 && part > 1 {
                 return Err(corrupt(what, "varint overflows 64 bits"));
             }
-            v |= part << (7 * i);
+            v |= part << shift;
             if b & 0x80 == 0 {
                 if v > max {
                     return Err(corrupt(what, &format!("value {v} above its bound {max}")));

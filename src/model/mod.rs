@@ -75,15 +75,26 @@
 //! Every count is bounded (see the `MAX_*` constants) before anything is
 //! allocated, and any inconsistency is `MODEL_CORRUPT`.
 
+// Artifacts are decoded here from untrusted bytes: integer arithmetic is
+// checked, saturating or explained (`make lint` denies the rest).
+#![cfg_attr(not(test), warn(clippy::arithmetic_side_effects))]
+
 mod codec;
 
+// The native builder, evaluator and report (ep-model) read the operator's own
+// training files and never run in a shopper's page; their counters and
+// indices are bounded by the data they hold.
 #[cfg(not(target_arch = "wasm32"))]
+#[allow(clippy::arithmetic_side_effects)]
 pub mod build;
 #[cfg(not(target_arch = "wasm32"))]
+#[allow(clippy::arithmetic_side_effects)]
 pub mod data;
 #[cfg(not(target_arch = "wasm32"))]
+#[allow(clippy::arithmetic_side_effects)]
 pub mod eval;
 #[cfg(not(target_arch = "wasm32"))]
+#[allow(clippy::arithmetic_side_effects)]
 pub mod report;
 
 pub use codec::fnv1a64;
@@ -221,7 +232,7 @@ fn canonical_number(id: &str) -> Option<i64> {
 /// Dequantisation table for `levels` codes: code q means (q/(levels-1))^2 of
 /// the row's scale, computed the same way on every platform.
 fn dequant_table(levels: u8) -> Vec<f32> {
-    let top = f32::from(levels.max(2) - 1);
+    let top = f32::from(levels.max(2).saturating_sub(1));
     (0..=255u8)
         .map(|q| {
             let x = f32::from(q) / top;
@@ -322,7 +333,7 @@ impl SessionModel {
             let tag = r.varint(u64::MAX, "ids")?;
             if tag & 1 == 1 {
                 let z = tag >> 1;
-                let delta = ((z >> 1) as i64) ^ -((z & 1) as i64);
+                let delta = ((z >> 1) as i64) ^ ((z & 1) as i64).wrapping_neg();
                 let v = (prev_num as i64)
                     .checked_add(delta)
                     .filter(|&v| (0..=MAX_NUMERIC_ID).contains(&v))
@@ -348,11 +359,11 @@ impl SessionModel {
                 }
             }
         }
-        let mut row_start: Vec<u32> = Vec::with_capacity(n + 1);
+        let mut row_start: Vec<u32> = Vec::with_capacity(n.saturating_add(1));
         let mut total: usize = 0;
         row_start.push(0);
         for _ in 0..n {
-            total += r.varint(MAX_NEIGHBOURS as u64, "neighbourCounts")? as usize;
+            total = total.saturating_add(r.varint(MAX_NEIGHBOURS as u64, "neighbourCounts")? as usize);
             if total > r.remaining() || total > u32::MAX as usize {
                 return Err(corrupt("neighbourCounts", "more neighbours than the body can hold"));
             }
@@ -369,18 +380,21 @@ impl SessionModel {
         let rerate = r.take(n, "repeatRates")?.to_vec();
         let mut nbr = Vec::with_capacity(total);
         for i in 0..n {
-            let count = row_start.get(i + 1).copied().unwrap_or(0) - row_start.get(i).copied().unwrap_or(0);
+            // row_start was built as a running total above, so it never decreases.
+            let count = row_start.get(i.saturating_add(1)).copied().unwrap_or(0).saturating_sub(row_start.get(i).copied().unwrap_or(0));
             let mut prev: u64 = 0;
             for c in 0..count {
                 // The first neighbour is stored relative to the item itself
                 // (zigzag), the rest as gaps: items the builder placed near
                 // each other cost one byte.
-                let d = r.varint(2 * n as u64, "neighbours")?;
+                // d <= 2n (n <= MAX_MODEL_ITEMS) and prev < n: no sum below can
+                // overflow; saturating keeps that true whatever the bytes say.
+                let d = r.varint((n as u64).saturating_mul(2), "neighbours")?;
                 let idx = if c == 0 {
-                    let rel = ((d >> 1) as i64) ^ -((d & 1) as i64);
-                    (i as i64 + rel).max(-1) as u64
+                    let rel = ((d >> 1) as i64) ^ ((d & 1) as i64).wrapping_neg();
+                    (i as i64).saturating_add(rel).max(-1) as u64
                 } else {
-                    prev + d + 1
+                    prev.saturating_add(d).saturating_add(1)
                 };
                 if idx >= n as u64 {
                     return Err(corrupt(&format!("neighbours[{i}]"), "neighbour index out of range"));
@@ -463,7 +477,7 @@ impl SessionModel {
 
     fn row(&self, idx: u32) -> (usize, usize) {
         let i = idx as usize;
-        match (self.row_start.get(i), self.row_start.get(i + 1)) {
+        match (self.row_start.get(i), self.row_start.get(i.saturating_add(1))) {
             (Some(&a), Some(&b)) => (a as usize, b as usize),
             _ => (0, 0),
         }
@@ -501,7 +515,7 @@ impl SessionModel {
             w *= p.decay;
         }
         let expected: usize = context.iter().map(|&(it, _)| self.row_len(it)).sum();
-        let mut acc = Acc::with_capacity(expected + session.len() + self.pop.len());
+        let mut acc = Acc::with_capacity(expected.saturating_add(session.len()).saturating_add(self.pop.len()));
         for &(it, w) in &context {
             if it < n {
                 for (j, x) in self.neighbours(it) {
@@ -548,11 +562,14 @@ impl SessionModel {
 
     fn row_len(&self, idx: u32) -> usize {
         let (lo, hi) = self.row(idx);
-        hi - lo
+        hi.saturating_sub(lo)
     }
 
     /// Serialises the model into the artifact format (the builder's output).
+    // Native builder only, over a model it built: ids are at most
+    // MAX_NUMERIC_ID, rows sorted and de-duplicated, so deltas cannot overflow.
     #[cfg(not(target_arch = "wasm32"))]
+    #[allow(clippy::arithmetic_side_effects)]
     pub fn to_bytes(&self) -> Vec<u8> {
         use codec::put_varint;
         let n = self.ids.len();
@@ -638,7 +655,9 @@ impl SessionModel {
         SessionModel::from_bytes(&model.to_bytes())
     }
 
+    // Native builder only: sizes are those of vectors it holds in memory.
     #[cfg(not(target_arch = "wasm32"))]
+    #[allow(clippy::arithmetic_side_effects)]
     fn from_parts_unchecked(parts: Parts) -> SessionModel {
         let Parts { version, params, ids, levels, rows, scales, rerate, pop } = parts;
         let version = version.as_str();
@@ -719,16 +738,17 @@ const EMPTY: u32 = u32::MAX;
 
 impl Acc {
     fn with_capacity(n: usize) -> Acc {
-        let cap = (n.max(16) * 2).next_power_of_two();
+        // Clamped so the power of two cannot overflow; `grow` handles more.
+        let cap = n.clamp(16, 1 << 24).saturating_mul(2).next_power_of_two();
         Acc { keys: vec![EMPTY; cap], vals: vec![0.0; cap], len: 0 }
     }
 
     fn slot(&self, key: u32) -> usize {
-        let mask = self.keys.len() - 1;
+        let mask = self.keys.len().saturating_sub(1);
         let mut i = (key.wrapping_mul(0x9e37_79b1) as usize) & mask;
         loop {
             match self.keys.get(i) {
-                Some(&k) if k != key && k != EMPTY => i = (i + 1) & mask,
+                Some(&k) if k != key && k != EMPTY => i = i.wrapping_add(1) & mask,
                 _ => return i,
             }
         }
@@ -739,7 +759,8 @@ impl Acc {
         if key == EMPTY {
             return;
         }
-        if (self.len + 1) * 2 > self.keys.len() {
+        // Keep the table at most half full (its size is a power of two).
+        if self.len >= self.keys.len() / 2 {
             self.grow();
         }
         let i = self.slot(key);
@@ -747,7 +768,7 @@ impl Acc {
             if *k == EMPTY {
                 *k = key;
                 *val = v;
-                self.len += 1;
+                self.len = self.len.saturating_add(1);
             } else {
                 *val += v;
             }
@@ -756,7 +777,7 @@ impl Acc {
 
     fn grow(&mut self) {
         let old: Vec<(u32, f32)> = self.entries().collect();
-        let cap = self.keys.len() * 2;
+        let cap = self.keys.len().saturating_mul(2);
         self.keys = vec![EMPTY; cap];
         self.vals = vec![0.0; cap];
         self.len = 0;
@@ -765,7 +786,7 @@ impl Acc {
             if let (Some(kk), Some(vv)) = (self.keys.get_mut(i), self.vals.get_mut(i)) {
                 *kk = k;
                 *vv = v;
-                self.len += 1;
+                self.len = self.len.saturating_add(1);
             }
         }
     }
