@@ -64,9 +64,15 @@ impl<'a> Parser<'a> {
         self.bytes.get(self.pos).copied()
     }
 
+    /// Moves past `n` bytes. Positions stay within the input (at most
+    /// MAX_JSON_BYTES) plus a few bytes, so saturating never changes a result.
+    fn advance(&mut self, n: usize) {
+        self.pos = self.pos.saturating_add(n);
+    }
+
     fn skip_ws(&mut self) {
         while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.peek() {
-            self.pos += 1;
+            self.advance(1);
         }
     }
 
@@ -78,11 +84,11 @@ impl<'a> Parser<'a> {
     fn expected_at(&self, pos: usize, what: &str) -> Error {
         let pos = pos.min(self.bytes.len());
         let before = self.bytes.get(..pos).unwrap_or(&[]);
-        let line = 1 + before.iter().filter(|&&b| b == b'\n').count();
-        let line_start = before.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+        let line = before.iter().filter(|&&b| b == b'\n').count().saturating_add(1);
+        let line_start = before.iter().rposition(|&b| b == b'\n').map_or(0, |i| i.saturating_add(1));
         // Count characters, not bytes; `pos` may sit inside a multi-byte
         // character only in theory (we stop on ASCII), so use lossy counting.
-        let column = 1 + String::from_utf8_lossy(self.bytes.get(line_start..pos).unwrap_or(&[])).chars().count();
+        let column = String::from_utf8_lossy(self.bytes.get(line_start..pos).unwrap_or(&[])).chars().count().saturating_add(1);
         let found = match self.text.get(pos..).and_then(|rest| rest.chars().next()) {
             None => "end of input".to_string(),
             // Code point, not `{:?}`: Debug formatting of chars costs KBs of wasm.
@@ -98,8 +104,8 @@ impl<'a> Parser<'a> {
 
     fn value(&mut self, depth: usize) -> Result<Value> {
         match self.peek() {
-            Some(b'{') => self.object(depth + 1),
-            Some(b'[') => self.array(depth + 1),
+            Some(b'{') => self.object(depth.saturating_add(1)),
+            Some(b'[') => self.array(depth.saturating_add(1)),
             Some(b'"') => Ok(Value::String(self.string()?)),
             Some(b't') => self.literal("true", Value::Bool(true)),
             Some(b'f') => self.literal("false", Value::Bool(false)),
@@ -111,7 +117,7 @@ impl<'a> Parser<'a> {
 
     fn literal(&mut self, word: &str, v: Value) -> Result<Value> {
         if self.bytes.get(self.pos..).is_some_and(|rest| rest.starts_with(word.as_bytes())) {
-            self.pos += word.len();
+            self.advance(word.len());
             Ok(v)
         } else {
             Err(self.expected(&format!("a value (`{word}`?)")))
@@ -130,11 +136,11 @@ impl<'a> Parser<'a> {
         if depth > MAX_JSON_DEPTH {
             return Err(self.too_deep());
         }
-        self.pos += 1; // '['
+        self.advance(1); // '['
         let mut items = Vec::new();
         self.skip_ws();
         if self.peek() == Some(b']') {
-            self.pos += 1;
+            self.advance(1);
             return Ok(Value::Array(items));
         }
         loop {
@@ -142,9 +148,9 @@ impl<'a> Parser<'a> {
             items.push(self.value(depth)?);
             self.skip_ws();
             match self.peek() {
-                Some(b',') => self.pos += 1,
+                Some(b',') => self.advance(1),
                 Some(b']') => {
-                    self.pos += 1;
+                    self.advance(1);
                     return Ok(Value::Array(items));
                 }
                 _ => return Err(self.expected("',' or ']' in an array")),
@@ -156,11 +162,11 @@ impl<'a> Parser<'a> {
         if depth > MAX_JSON_DEPTH {
             return Err(self.too_deep());
         }
-        self.pos += 1; // '{'
+        self.advance(1); // '{'
         let mut entries: Vec<(String, Value)> = Vec::new();
         self.skip_ws();
         if self.peek() == Some(b'}') {
-            self.pos += 1;
+            self.advance(1);
             return Ok(Value::Object(Map { entries }));
         }
         loop {
@@ -173,15 +179,15 @@ impl<'a> Parser<'a> {
             if self.peek() != Some(b':') {
                 return Err(self.expected("':' after an object key"));
             }
-            self.pos += 1;
+            self.advance(1);
             self.skip_ws();
             let v = self.value(depth)?;
             entries.push((key, v));
             self.skip_ws();
             match self.peek() {
-                Some(b',') => self.pos += 1,
+                Some(b',') => self.advance(1),
                 Some(b'}') => {
-                    self.pos += 1;
+                    self.advance(1);
                     return Ok(Value::Object(Map { entries: dedup(entries) }));
                 }
                 _ => return Err(self.expected("',' or '}' in an object")),
@@ -192,19 +198,19 @@ impl<'a> Parser<'a> {
     /// Parses a string starting at the opening quote. Strings without escapes
     /// are copied once from the input; escapes go through the scratch buffer.
     fn string(&mut self) -> Result<String> {
-        self.pos += 1; // '"'
+        self.advance(1); // '"'
         let start = self.pos;
         // Fast path: no escapes.
         loop {
             match self.peek() {
                 Some(b'"') => {
                     let s = self.slice(start, self.pos);
-                    self.pos += 1;
+                    self.advance(1);
                     return Ok(s.to_string());
                 }
                 Some(b'\\') => break,
                 Some(b) if b < 0x20 => return Err(self.expected("'\"' (control characters must be escaped)")),
-                Some(_) => self.pos += 1,
+                Some(_) => self.advance(1),
                 None => return Err(self.expected("'\"' to close a string")),
             }
         }
@@ -223,17 +229,17 @@ impl<'a> Parser<'a> {
             match self.peek() {
                 Some(b'"') => {
                     buf.push_str(self.slice(run, self.pos));
-                    self.pos += 1;
+                    self.advance(1);
                     return Ok(());
                 }
                 Some(b'\\') => {
                     buf.push_str(self.slice(run, self.pos));
-                    self.pos += 1;
+                    self.advance(1);
                     self.escape(buf)?;
                     run = self.pos;
                 }
                 Some(b) if b < 0x20 => return Err(self.expected("'\"' (control characters must be escaped)")),
-                Some(_) => self.pos += 1,
+                Some(_) => self.advance(1),
                 None => return Err(self.expected("'\"' to close a string")),
             }
         }
@@ -256,16 +262,17 @@ impl<'a> Parser<'a> {
             Some(b'r') => '\r',
             Some(b't') => '\t',
             Some(b'u') => {
-                self.pos += 1;
+                self.advance(1);
                 let hi = self.hex4()?;
                 let c = if (0xD800..0xDC00).contains(&hi) {
                     // A high surrogate: combine with a following low one.
                     if self.bytes.get(self.pos..).is_some_and(|rest| rest.starts_with(b"\\u")) {
                         let save = self.pos;
-                        self.pos += 2;
+                        self.advance(2);
                         let lo = self.hex4()?;
                         if (0xDC00..0xE000).contains(&lo) {
-                            let cp = 0x10000 + ((hi - 0xD800) << 10) + (lo - 0xDC00);
+                            // Both are in range: the offsets are their low 10 bits.
+                            let cp = (((hi & 0x3FF) << 10) | (lo & 0x3FF)).saturating_add(0x10000);
                             char::from_u32(cp).unwrap_or('\u{FFFD}')
                         } else {
                             // Lone high surrogate; re-read the next escape on its own.
@@ -283,7 +290,7 @@ impl<'a> Parser<'a> {
             }
             _ => return Err(self.expected("an escape (\\\" \\\\ \\/ \\b \\f \\n \\r \\t \\uXXXX)")),
         };
-        self.pos += 1;
+        self.advance(1);
         buf.push(c);
         Ok(())
     }
@@ -291,14 +298,11 @@ impl<'a> Parser<'a> {
     fn hex4(&mut self) -> Result<u32> {
         let mut n = 0u32;
         for _ in 0..4 {
-            let d = match self.peek() {
-                Some(b @ b'0'..=b'9') => b - b'0',
-                Some(b @ b'a'..=b'f') => b - b'a' + 10,
-                Some(b @ b'A'..=b'F') => b - b'A' + 10,
-                _ => return Err(self.expected("4 hex digits after \\u")),
+            let Some(d) = self.peek().and_then(|b| char::from(b).to_digit(16)) else {
+                return Err(self.expected("4 hex digits after \\u"));
             };
-            n = n * 16 + u32::from(d);
-            self.pos += 1;
+            n = (n << 4) | d;
+            self.advance(1);
         }
         Ok(n)
     }
@@ -306,19 +310,19 @@ impl<'a> Parser<'a> {
     fn digits(&mut self) -> usize {
         let start = self.pos;
         while let Some(b'0'..=b'9') = self.peek() {
-            self.pos += 1;
+            self.advance(1);
         }
-        self.pos - start
+        self.pos.saturating_sub(start)
     }
 
     fn number(&mut self) -> Result<Value> {
         let start = self.pos;
         if self.peek() == Some(b'-') {
-            self.pos += 1;
+            self.advance(1);
         }
         match self.peek() {
             Some(b'0') => {
-                self.pos += 1;
+                self.advance(1);
                 if let Some(b'0'..=b'9') = self.peek() {
                     return Err(self.expected("'.', 'e' or the end of the number (no leading zeros)"));
                 }
@@ -332,16 +336,16 @@ impl<'a> Parser<'a> {
         let mut simple = true;
         if self.peek() == Some(b'.') {
             simple = false;
-            self.pos += 1;
+            self.advance(1);
             if self.digits() == 0 {
                 return Err(self.expected("a digit after '.'"));
             }
         }
         if let Some(b'e' | b'E') = self.peek() {
             simple = false;
-            self.pos += 1;
+            self.advance(1);
             if let Some(b'+' | b'-') = self.peek() {
-                self.pos += 1;
+                self.advance(1);
             }
             if self.digits() == 0 {
                 return Err(self.expected("a digit in the exponent"));
@@ -349,13 +353,14 @@ impl<'a> Parser<'a> {
         }
         let s = self.slice(start, self.pos);
         // Fast path: short integers are exact in f64.
-        if simple && int_end - start <= 16 {
+        if simple && int_end.saturating_sub(start) <= 16 {
             let (neg, digits) = match s.strip_prefix('-') {
                 Some(d) => (true, d),
                 None => (false, s),
             };
             if digits.len() <= 15 {
-                let n = digits.bytes().fold(0u64, |acc, b| acc * 10 + u64::from(b - b'0')) as f64;
+                // At most 15 ASCII digits: below 10^15, so this cannot overflow.
+                let n = digits.bytes().fold(0u64, |acc, b| acc.wrapping_mul(10).wrapping_add(u64::from(b.wrapping_sub(b'0')))) as f64;
                 return Ok(Value::Number(if neg { -n } else { n }));
             }
         }
@@ -448,6 +453,9 @@ mod tests {
         assert_eq!(ok(r#""a\"b\\c\/d\b\f\n\r\t""#), Value::from("a\"b\\c/d\u{8}\u{c}\n\r\t"));
         assert_eq!(ok(r#""\u00e9\u20AC""#), Value::from("é€"));
         assert_eq!(ok(r#""\uD83D\uDE00!""#), Value::from("😀!"));
+        // The ends of the surrogate range, and hex digits in both cases.
+        assert_eq!(ok(r#""\uD800\uDC00\uDBFF\uDFFF""#), Value::from("\u{10000}\u{10FFFF}"));
+        assert_eq!(ok(r#""\u00e9\u00C9\u0041""#), Value::from("éÉA"));
         assert_eq!(ok(r#""x\uD800y""#), Value::from("x\u{FFFD}y"));
         assert_eq!(ok(r#""\uDC00""#), Value::from("\u{FFFD}"));
         assert_eq!(ok(r#""\uD800\u0041""#), Value::from("\u{FFFD}A"));

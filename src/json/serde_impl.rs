@@ -63,7 +63,7 @@ impl ValueVisitor {
         if self.depth >= MAX_JSON_DEPTH {
             Err(E::custom(format_args!("nesting deeper than {MAX_JSON_DEPTH} levels")))
         } else {
-            Ok(ValueVisitor { depth: self.depth + 1 })
+            Ok(ValueVisitor { depth: self.depth.saturating_add(1) })
         }
     }
 }

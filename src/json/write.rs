@@ -80,13 +80,15 @@ pub(crate) fn write_number(n: f64, out: &mut String) {
     let exp: i32 = exp.parse().unwrap_or(0);
     let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
     let k = digits.len() as i32;
-    let point = exp + 1; // ECMAScript's n: the decimal point sits after `point` digits
+    // exp is an f64's decimal exponent (-324..=308) and k <= 17, so the
+    // saturating ops below never saturate.
+    let point = exp.saturating_add(1); // ECMAScript's n: the decimal point sits after `point` digits
     if n < 0.0 {
         out.push('-');
     }
     if k <= point && point <= 21 {
         out.push_str(&digits);
-        out.extend(std::iter::repeat_n('0', (point - k) as usize));
+        out.extend(std::iter::repeat_n('0', point.saturating_sub(k) as usize));
     } else if 0 < point && point <= 21 {
         let (a, b) = digits.split_at(point as usize);
         out.push_str(a);
@@ -94,7 +96,7 @@ pub(crate) fn write_number(n: f64, out: &mut String) {
         out.push_str(b);
     } else if -6 < point && point <= 0 {
         out.push_str("0.");
-        out.extend(std::iter::repeat_n('0', (-point) as usize));
+        out.extend(std::iter::repeat_n('0', point.saturating_neg() as usize));
         out.push_str(&digits);
     } else {
         let (first, rest) = digits.split_at(1);
@@ -103,14 +105,14 @@ pub(crate) fn write_number(n: f64, out: &mut String) {
             out.push('.');
             out.push_str(rest);
         }
-        let e = point - 1;
+        let e = point.saturating_sub(1);
         let _ = write!(out, "e{}{}", if e < 0 { '-' } else { '+' }, e.abs());
     }
 }
 
 /// Appends `s` as a quoted JSON string.
 pub(crate) fn write_string(s: &str, out: &mut String) {
-    out.reserve(s.len() + 2);
+    out.reserve(s.len().saturating_add(2));
     out.push('"');
     let bytes = s.as_bytes();
     let mut run = 0;
@@ -132,7 +134,7 @@ pub(crate) fn write_string(s: &str, out: &mut String) {
         } else {
             out.push_str(esc);
         }
-        run = i + 1;
+        run = i.saturating_add(1);
     }
     out.push_str(s.get(run..).unwrap_or(""));
     out.push('"');
