@@ -16,6 +16,12 @@
 //! rejected with a reason, or counted as dropped, or is still queued. None
 //! disappears silently. Ids (the idempotency key end to end) are the events'
 //! own, assigned at track time by [`crate::ids::IdGen`].
+
+// Bodies, stored queues and server answers are untrusted: integer arithmetic
+// is checked, saturating or explained (`make lint` denies the rest). `bytes`
+// is the sum of the entries' body lengths, so subtracting one never goes
+// below zero; saturating keeps that true even if a bug broke it.
+#![cfg_attr(not(test), warn(clippy::arithmetic_side_effects))]
 //!
 //! ```
 //! use edge_personalize::outbox::{Outbox, OutboxConfig};
@@ -249,7 +255,7 @@ impl Outbox {
     /// returns it). Adding an id that is already here changes nothing. When
     /// the outbox is over its bounds, the drop policy decides what goes.
     pub fn enqueue(&mut self, body: &str, urgent: bool, now_ms: f64) -> Result<Enqueued> {
-        if body.len() > MAX_OUTBOX_EVENT_BYTES || body.len() + 16 > self.config.batch_bytes {
+        if body.len() > MAX_OUTBOX_EVENT_BYTES || body.len().saturating_add(16) > self.config.batch_bytes {
             return Err(Error::new(
                 ErrorCode::TooLarge,
                 "",
@@ -270,7 +276,7 @@ impl Outbox {
         }
         let mut dropped = Vec::new();
         let size = body.len();
-        while self.entries.len() + 1 > self.config.max_events || self.bytes + size > self.config.max_bytes {
+        while self.entries.len() >= self.config.max_events || self.bytes.saturating_add(size) > self.config.max_bytes {
             let victim = match self.config.drop_policy {
                 DropPolicy::Newest => None,
                 // In-flight events stay: their answer decides their fate.
@@ -279,18 +285,18 @@ impl Outbox {
             match victim {
                 Some(i) => {
                     let e = self.entries.remove(i);
-                    self.bytes -= e.body.len();
-                    self.dropped += 1;
+                    self.bytes = self.bytes.saturating_sub(e.body.len());
+                    self.dropped = self.dropped.saturating_add(1);
                     dropped.push(e.id);
                 }
                 None => {
-                    self.dropped += 1;
+                    self.dropped = self.dropped.saturating_add(1);
                     dropped.push(id.clone());
                     return Ok(Enqueued { id, duplicate: false, dropped });
                 }
             }
         }
-        self.bytes += size;
+        self.bytes = self.bytes.saturating_add(size);
         self.entries.push(Entry { id: id.clone(), body: body.to_string(), urgent, at_ms: now_ms, in_flight: None });
         Ok(Enqueued { id, duplicate: false, dropped })
     }
@@ -312,12 +318,12 @@ impl Outbox {
         self.entries.retain(|e| {
             let keep = e.in_flight.is_some() || now_ms - e.at_ms <= max_age;
             if !keep {
-                bytes -= e.body.len();
+                bytes = bytes.saturating_sub(e.body.len());
                 out.push(e.id.clone());
             }
             keep
         });
-        self.dropped += out.len() as u64;
+        self.dropped = self.dropped.saturating_add(out.len() as u64);
         self.bytes = bytes;
         out
     }
@@ -331,8 +337,8 @@ impl Outbox {
     fn due(&self, now_ms: f64) -> bool {
         let (mut n, mut bytes, mut oldest, mut urgent) = (0usize, 0usize, f64::INFINITY, false);
         for e in self.queued() {
-            n += 1;
-            bytes += e.body.len() + 1;
+            n = n.saturating_add(1);
+            bytes = bytes.saturating_add(e.body.len()).saturating_add(1);
             oldest = oldest.min(e.at_ms);
             urgent |= e.urgent;
         }
@@ -351,7 +357,7 @@ impl Outbox {
             return None;
         }
         let seq = self.next_seq;
-        self.next_seq += 1;
+        self.next_seq = self.next_seq.wrapping_add(1);
         let mut ids = Vec::new();
         let mut body = String::from("{\"events\":[");
         let cap = self.batch_cap.max(1);
@@ -359,7 +365,7 @@ impl Outbox {
             if e.in_flight.is_some() {
                 continue;
             }
-            if ids.len() >= cap || (!ids.is_empty() && body.len() + e.body.len() + 3 > self.config.batch_bytes) {
+            if ids.len() >= cap || (!ids.is_empty() && body.len().saturating_add(e.body.len()).saturating_add(3) > self.config.batch_bytes) {
                 break;
             }
             if !ids.is_empty() {
@@ -387,14 +393,14 @@ impl Outbox {
         let mut body = String::new();
         let mut n = 0;
         for e in self.queued() {
-            if n > 0 && (body.len() + e.body.len() + 3 > max_bytes || n >= MAX_BATCH_EVENTS) {
+            if n > 0 && (body.len().saturating_add(e.body.len()).saturating_add(3) > max_bytes || n >= MAX_BATCH_EVENTS) {
                 body.push_str("]}");
                 out.push(std::mem::take(&mut body));
                 n = 0;
             }
             body.push_str(if n == 0 { "{\"events\":[" } else { "," });
             body.push_str(&e.body);
-            n += 1;
+            n = n.saturating_add(1);
         }
         if n > 0 {
             body.push_str("]}");
@@ -418,10 +424,10 @@ impl Outbox {
     }
 
     fn requeue(&mut self, seq: u64) -> usize {
-        let mut n = 0;
+        let mut n: usize = 0;
         for e in self.entries.iter_mut().filter(|e| e.in_flight == Some(seq)) {
             e.in_flight = None;
-            n += 1;
+            n = n.saturating_add(1);
         }
         n
     }
@@ -430,7 +436,7 @@ impl Outbox {
         match self.entries.iter().position(|e| e.id == id) {
             Some(i) => {
                 let e = self.entries.remove(i);
-                self.bytes -= e.body.len();
+                self.bytes = self.bytes.saturating_sub(e.body.len());
                 true
             }
             None => false,
@@ -474,7 +480,7 @@ impl Outbox {
                 let mut out = Outcome::default();
                 for id in ids {
                     if self.finish(&id) {
-                        self.rejected += 1;
+                        self.rejected = self.rejected.saturating_add(1);
                         out.rejected.push(Rejection { id, code: code.clone(), message: message.clone() });
                     }
                 }
@@ -501,7 +507,7 @@ impl Outbox {
             match r.get("status").and_then(|s| s.as_str()) {
                 Some("accepted") => {
                     self.finish(id);
-                    self.delivered += 1;
+                    self.delivered = self.delivered.saturating_add(1);
                     out.delivered.push(id.clone());
                 }
                 Some("rejected") => {
@@ -509,7 +515,7 @@ impl Outbox {
                     let field = |k: &str| err.and_then(|e| e.get(k)).and_then(|s| s.as_str()).unwrap_or("").to_string();
                     let code = field("code");
                     self.finish(id);
-                    self.rejected += 1;
+                    self.rejected = self.rejected.saturating_add(1);
                     out.rejected.push(Rejection {
                         id: id.clone(),
                         code: if code.is_empty() { "INVALID_VALUE".into() } else { code },
@@ -561,7 +567,7 @@ impl Outbox {
     /// Dropped events the collector has not been told about yet; counts them
     /// as told. The adapter sends the number as an `ep_outbox_dropped` event.
     pub fn take_drops_to_report(&mut self) -> u64 {
-        let n = self.dropped - self.drops_reported;
+        let n = self.dropped.saturating_sub(self.drops_reported);
         self.drops_reported = self.dropped;
         n
     }
@@ -569,13 +575,13 @@ impl Outbox {
     pub fn status(&self) -> Status {
         let in_flight = self.in_flight.as_ref().map(|(_, ids)| ids.len()).unwrap_or(0);
         Status {
-            queued: self.entries.len() - in_flight,
+            queued: self.queued().count(),
             in_flight,
             bytes: self.bytes,
             delivered: self.delivered,
             rejected: self.rejected,
             dropped: self.dropped,
-            drops_unreported: self.dropped - self.drops_reported,
+            drops_unreported: self.dropped.saturating_sub(self.drops_reported),
             attempts: self.attempts,
             retry_at_ms: self.retry_at_ms,
             online: self.online,
