@@ -258,7 +258,7 @@ struct Compiler {
 /// Whether `v` holds no operation (no single-key object) within `depth_left` levels.
 fn is_literal(v: &Value, depth_left: usize) -> bool {
     match v {
-        Value::Array(items) => depth_left > 0 && items.iter().all(|i| is_literal(i, depth_left - 1)),
+        Value::Array(items) => depth_left > 0 && items.iter().all(|i| is_literal(i, depth_left.saturating_sub(1))),
         Value::Object(m) => m.len() != 1,
         _ => true,
     }
@@ -278,7 +278,7 @@ fn arity_message(name: &str, (min, max): (usize, usize), got: usize) -> String {
         format!("{min} {}", plural(min))
     } else if max == ANY {
         format!("at least {min} {}", plural(min))
-    } else if max == min + 1 {
+    } else if min.checked_add(1) == Some(max) {
         format!("{min} or {max} arguments")
     } else {
         format!("{min} to {max} arguments")
@@ -292,7 +292,7 @@ impl Compiler {
         if depth > MAX_RULE_DEPTH && matches!(v, Value::Array(_) | Value::Object(_)) {
             return Err(at.err(ErrorCode::TooDeep, format!("condition nested deeper than {MAX_RULE_DEPTH} levels")));
         }
-        self.nodes += 1;
+        self.nodes = self.nodes.saturating_add(1);
         if self.nodes > MAX_RULE_NODES {
             return Err(at.err(ErrorCode::TooLarge, format!("condition has more than {MAX_RULE_NODES} nodes")));
         }
@@ -304,7 +304,7 @@ impl Compiler {
                 }
                 let mut nodes = Vec::with_capacity(items.len());
                 for (i, item) in items.iter().enumerate() {
-                    nodes.push(self.node(item, depth + 1, &at.child(Seg::Index(i)))?);
+                    nodes.push(self.node(item, depth.saturating_add(1), &at.child(Seg::Index(i)))?);
                 }
                 Ok(Node::Array(nodes.into_boxed_slice()))
             }
@@ -324,14 +324,14 @@ impl Compiler {
                 let mut out = Vec::with_capacity(items.len());
                 for (i, item) in items.iter().enumerate() {
                     let body = op.is_some_and(|o| o.is_body(i));
-                    self.body += usize::from(body);
-                    let n = self.node(item, depth + 1, &op_at.child(Seg::Index(i)));
-                    self.body -= usize::from(body);
+                    self.body = self.body.saturating_add(usize::from(body));
+                    let n = self.node(item, depth.saturating_add(1), &op_at.child(Seg::Index(i)));
+                    self.body = self.body.saturating_sub(usize::from(body));
                     out.push(n?);
                 }
                 Ok(out)
             }
-            single => Ok(vec![self.node(single, depth + 1, &op_at)?]),
+            single => Ok(vec![self.node(single, depth.saturating_add(1), &op_at)?]),
         }
     }
 

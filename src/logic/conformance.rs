@@ -58,12 +58,12 @@ fn equal_within(a: &Value, b: &Value, depth: usize) -> bool {
     match (a, b) {
         (Value::Number(x), Value::Number(y)) => x == y || (x.is_nan() && y.is_nan()),
         (Value::Array(x), Value::Array(y)) => {
-            depth > 0 && x.len() == y.len() && x.iter().zip(y).all(|(p, q)| equal_within(p, q, depth - 1))
+            depth > 0 && x.len() == y.len() && x.iter().zip(y).all(|(p, q)| equal_within(p, q, depth.saturating_sub(1)))
         }
         (Value::Object(x), Value::Object(y)) => {
             depth > 0
                 && x.len() == y.len()
-                && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| equal_within(v, w, depth - 1)))
+                && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| equal_within(v, w, depth.saturating_sub(1))))
         }
         _ => a == b,
     }

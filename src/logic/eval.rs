@@ -284,12 +284,12 @@ fn eval_op<'r>(op: Op, args: &'r [Node], cx: &mut Cx<'_>, scope: &'r dyn Scope) 
     let num = |n: f64| owned(Value::Number(n));
     match op {
         Op::If => {
-            let mut i = 0;
-            while i + 1 < args.len() {
+            let mut i: usize = 0;
+            while i.saturating_add(1) < args.len() {
                 if truthy(&*arg(args, i, cx, scope)?) {
-                    return arg(args, i + 1, cx, scope);
+                    return arg(args, i.saturating_add(1), cx, scope);
                 }
-                i += 2;
+                i = i.saturating_add(2);
             }
             arg(args, i, cx, scope) // the else branch, or null
         }
@@ -693,8 +693,8 @@ fn check_depth(v: &Value, cx: &mut Cx<'_>) -> R<()> {
             return false;
         }
         for c in children {
-            *seen += 1;
-            if !walk(c, depth + 1, seen) {
+            *seen = seen.saturating_add(1);
+            if !walk(c, depth.saturating_add(1), seen) {
                 return false;
             }
         }

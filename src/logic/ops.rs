@@ -101,29 +101,30 @@ fn decimal_prefix(s: &str) -> Option<(f64, usize)> {
     };
     if s.get(i..).is_some_and(|r| r.starts_with("Infinity")) {
         let n = if neg { f64::NEG_INFINITY } else { f64::INFINITY };
-        return Some((n, i + "Infinity".len()));
+        return Some((n, i.saturating_add("Infinity".len())));
     }
     let count = |from: usize| b.iter().skip(from).take_while(|c| c.is_ascii_digit()).count();
     let int_digits = count(i);
-    let mut end = i + int_digits;
+    // Positions within `s`: saturating never changes them.
+    let mut end = i.saturating_add(int_digits);
     let mut frac_digits = 0;
     if b.get(end) == Some(&b'.') {
-        frac_digits = count(end + 1);
+        frac_digits = count(end.saturating_add(1));
         if int_digits > 0 || frac_digits > 0 {
-            end += 1 + frac_digits;
+            end = end.saturating_add(1).saturating_add(frac_digits);
         }
     }
     if int_digits == 0 && frac_digits == 0 {
         return None;
     }
     if let Some(b'e' | b'E') = b.get(end) {
-        let mut j = end + 1;
+        let mut j = end.saturating_add(1);
         if let Some(b'+' | b'-') = b.get(j) {
-            j += 1;
+            j = j.saturating_add(1);
         }
         let exp_digits = count(j);
         if exp_digits > 0 {
-            end = j + exp_digits;
+            end = j.saturating_add(exp_digits);
         }
     }
     let text = s.get(..end)?;
@@ -187,7 +188,7 @@ pub(crate) fn push_js_string(v: &Value, out: &mut String, depth: usize) {
                 if i > 0 {
                     out.push(',');
                 }
-                push_js_string(item, out, depth + 1);
+                push_js_string(item, out, depth.saturating_add(1));
             }
         }
         Value::Object(_) => out.push_str("[object Object]"),
@@ -369,7 +370,7 @@ pub(crate) fn substr(s: &str, start: f64, length: Option<f64>) -> String {
     if s.is_ascii() {
         return s.get(from..to).unwrap_or("").to_string();
     }
-    let units: Vec<u16> = s.encode_utf16().skip(from).take(to - from).collect();
+    let units: Vec<u16> = s.encode_utf16().skip(from).take(to.saturating_sub(from)).collect();
     String::from_utf16_lossy(&units)
 }
 
