@@ -6,6 +6,7 @@
 #   scripts/ensure-tools.sh nightly-src     nightly's rust-src, for the size-optimised wasm build
 #   scripts/ensure-tools.sh wasm-bindgen    wasm-bindgen-cli, exactly the version Cargo.toml pins
 #   scripts/ensure-tools.sh chromium        chromium + chromium-driver from Debian (headless tests)
+#   scripts/ensure-tools.sh fuzz            cargo-fuzz (only `make fuzz` asks for it; needs the nightly toolchain)
 #   scripts/ensure-tools.sh npm DIR...      `npm ci` in DIR when node_modules is missing or
 #                                           DIR/package-lock.json changed since the last install
 #
@@ -71,6 +72,21 @@ ensure_wasm_bindgen() {
     cargo install wasm-bindgen-cli --version "$want" --force
 }
 
+# cargo-fuzz drives libFuzzer, which needs nightly's sanitizer flags. Only
+# `make fuzz` asks for it, so `make test` never pays for the install.
+ensure_cargo_fuzz() {
+    rustc +nightly --version >/dev/null 2>&1 || die "cargo fuzz needs the nightly toolchain (rustup toolchain install nightly)"
+    if command -v cargo-fuzz >/dev/null 2>&1; then
+        say "ok: cargo-fuzz already installed ($(cargo-fuzz --version 2>/dev/null || echo unknown version))"
+        return
+    fi
+    need_cmd cargo "install Rust with rustup first"
+    say "installing cargo-fuzz from crates.io (a few minutes on 2 cores)"
+    # --locked first (reproducible); fall back to fresh resolution when a
+    # locked dependency cannot be fetched from the registry.
+    cargo install cargo-fuzz --locked || cargo install cargo-fuzz
+}
+
 APT=(apt-get -o DPkg::Lock::Timeout=300)
 
 ensure_chromium() {
@@ -119,11 +135,12 @@ while [ $# -gt 0 ]; do
         nightly-src)  ensure_nightly_src; shift ;;
         wasm-bindgen) ensure_wasm_bindgen; shift ;;
         chromium)     ensure_chromium; shift ;;
+        fuzz)         ensure_cargo_fuzz; shift ;;
         npm)
             shift
             [ $# -gt 0 ] || die "npm needs at least one folder"
             while [ $# -gt 0 ]; do
-                case "$1" in wasm-target|nightly-src|wasm-bindgen|chromium|npm) break ;; esac
+                case "$1" in wasm-target|nightly-src|wasm-bindgen|chromium|fuzz|npm) break ;; esac
                 ensure_npm "$1"; shift
             done
             ;;
