@@ -257,3 +257,21 @@ fn repeat_boost_ranks_session_items() {
     m.recommend(&[10, 11, 10, 12], 20, &mut out);
     assert_eq!(out, vec![(12, 1.0), (10, 0.5 + 0.125), (11, 0.25)]);
 }
+
+// Found by `make fuzz` (model_load): a checksum-valid artifact whose
+// repeat_decay was 1e24 scored a repeated item `inf`, which the engine turned
+// into NaN when it scaled the picks by the top score. Huge-but-finite
+// parameters still load (the builder's `--set` may write them; the reader
+// already refuses NaN and infinity), but recommend leaves out scores that overflow.
+#[test]
+fn overflowing_parameters_never_give_infinite_scores() {
+    let m = small_model(400, 120).with_params(ScoreParams { repeat_decay: 1e24, depth: 0, ..ScoreParams::default() });
+    let loaded = SessionModel::from_bytes(&m.to_bytes()).expect("finite parameters load");
+    let session: Vec<u32> = (0..20).map(|i| i % 4).collect();
+    let mut out = Vec::new();
+    loaded.recommend(&session, 20, &mut out);
+    assert!(out.iter().all(|&(_, s)| s.is_finite() && s > 0.0), "{out:?}");
+    // Items 0..4 repeat five times, so their boost overflowed: they are left out.
+    assert!(out.iter().all(|&(i, _)| i >= 4), "{out:?}");
+}
+

@@ -486,7 +486,7 @@ impl SessionModel {
     /// Ranks all items for a session prefix (`session`: item indices, oldest
     /// first; unknown indices are ignored; only the last
     /// [`MAX_SESSION_ITEMS`] count). `out` gets the top `k` (index, score)
-    /// pairs, best first, ties broken by lower index; only scores > 0. Items
+    /// pairs, best first, ties broken by lower index; only finite scores > 0. Items
     /// not in `out` score 0. The arithmetic is plain f32 in a fixed order, so
     /// native and wasm agree bit for bit.
     pub fn recommend(&self, session: &[u32], k: usize, out: &mut Vec<(u32, f32)>) {
@@ -550,12 +550,18 @@ impl SessionModel {
         for &(j, q) in &self.pop {
             acc.add(j, p.pop * (f32::from(q) / 255.0));
         }
+        // Finite parameters and scales (the reader refuses NaN and infinity)
+        // can still overflow f32 in a forged (checksum-valid) artifact, e.g.
+        // a repeat_decay of 1e24; an infinite score would rank nothing
+        // sensibly and turns into NaN when the engine scales picks by the top
+        // score, so such items are left out (found by fuzzing).
+        let usable = |&(_, s): &(u32, f32)| s > 0.0 && s.is_finite();
         if k <= 256 {
-            for c in acc.entries().filter(|&(_, s)| s > 0.0) {
+            for c in acc.entries().filter(usable) {
                 push_top(out, k, c);
             }
         } else {
-            out.extend(acc.entries().filter(|&(_, s)| s > 0.0));
+            out.extend(acc.entries().filter(usable));
             order::top_k(out, k, &better);
         }
     }
