@@ -18,7 +18,7 @@ use std::sync::OnceLock;
 use edge_personalize::json::Value;
 use edge_personalize::logic::{truthy, values_equal, Condition};
 use edge_personalize::Result;
-use ep_fuzz::{check_error, check_still_decides, check_unchanged, fixed, parse_input, with_busy_engine};
+use ep_fuzz::{check_error, check_still_decides, check_unchanged, fixed, parse_input, restore_fixture_rules, with_busy_engine};
 use libfuzzer_sys::fuzz_target;
 
 /// Data shaped like what rule conditions read during a decision.
@@ -76,6 +76,7 @@ fuzz_target!(|data: &[u8]| {
         Ok(n) => {
             assert!(n <= edge_personalize::limits::MAX_RULES, "{n} rules loaded");
             check_still_decides(engine);
+            restore_fixture_rules(engine);
         }
         Err(e) => {
             check_error(&e);

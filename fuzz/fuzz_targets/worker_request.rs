@@ -18,7 +18,7 @@
 
 use edge_personalize::engine::{Config, Engine};
 use edge_personalize::json::{Map, Value};
-use ep_fuzz::{check_error, check_still_decides, fixed, parse_input, NOW_MS, SMALL_CATALOG, SMALL_RULES};
+use ep_fuzz::{check_error, check_still_decides, fixture_engine, parse_input, NOW_MS};
 use libfuzzer_sys::fuzz_target;
 
 /// worker/src/decide.js: the fields copied from the body into the request.
@@ -41,10 +41,7 @@ fn session_engine(session_id: &str) -> Option<Engine> {
             return None;
         }
     };
-    let mut engine = Engine::new(config, NOW_MS);
-    engine.load_catalog(&fixed(SMALL_CATALOG)).ok()?;
-    engine.load_rules(&fixed(SMALL_RULES)).ok()?;
-    Some(engine)
+    Some(fixture_engine(config))
 }
 
 /// collect.js `enrich`: the edge's own fields replace the client's.

@@ -53,8 +53,10 @@ pub const SMALL_EVENTS: &[&str] = &[
     r#"{"type":"search","query":"hat"}"#,
 ];
 
-/// The decision requests every "still works" check asks.
-pub const PROBE_REQUESTS: &[&str] = &[r#"{"slot":"home","k":4}"#, r#"{"slot":"cart","k":3,"item":"shoe-1"}"#];
+/// The decision requests every "still works" check asks. One request, with
+/// an item so the include-related rules fire: the check runs on every input,
+/// and each decision costs more than most inputs.
+pub const PROBE_REQUESTS: &[&str] = &[r#"{"slot":"home","k":4,"item":"shoe-1"}"#];
 
 /// Parses text the harness itself wrote; a failure is a harness bug.
 pub fn fixed(text: &str) -> Value {
@@ -64,16 +66,23 @@ pub fn fixed(text: &str) -> Value {
     }
 }
 
+/// An engine with `config` and the small catalog and rules loaded.
+pub fn fixture_engine(config: Config) -> Engine {
+    let mut e = Engine::new(config, NOW_MS);
+    FIXTURE_VALUES.with(|(catalog, rules)| {
+        if let Err(err) = e.load_catalog(catalog) {
+            panic!("fixture catalog rejected: {err:?}");
+        }
+        if let Err(err) = e.load_rules(rules) {
+            panic!("fixture rules rejected: {err:?}");
+        }
+    });
+    e
+}
+
 /// An engine with the small catalog and rules loaded and no history.
 pub fn empty_engine() -> Engine {
-    let mut e = Engine::new(Config { seed: 42, session_id: Some("fuzz-session".into()), ..Config::default() }, NOW_MS);
-    if let Err(err) = e.load_catalog(&fixed(SMALL_CATALOG)) {
-        panic!("fixture catalog rejected: {err:?}");
-    }
-    if let Err(err) = e.load_rules(&fixed(SMALL_RULES)) {
-        panic!("fixture rules rejected: {err:?}");
-    }
-    e
+    fixture_engine(Config { seed: 42, session_id: Some("fuzz-session".into()), ..Config::default() })
 }
 
 /// An engine with the small catalog and rules and a short shopping history.
@@ -134,12 +143,17 @@ pub fn check_unchanged(engine: &mut Engine) {
 }
 
 thread_local! {
-    /// One engine per fuzzing thread: building the catalog and rules costs
-    /// more than most inputs, so they are loaded once and the session is
-    /// reset from a snapshot before each input.
+    /// Engines shared by the inputs of one fuzzing thread: building the
+    /// catalog and rules costs more than most inputs, so they are built once
+    /// and the session is reset from a snapshot before each input. `ENGINE`
+    /// never holds a model (it answers as the busy fixture engine); models
+    /// that load go into `MODEL_ENGINE`, since the engine cannot unload one.
     static ENGINE: RefCell<Engine> = RefCell::new(busy_engine());
+    static MODEL_ENGINE: RefCell<Engine> = RefCell::new(busy_engine());
     static BUSY_SNAPSHOT: Vec<u8> = busy_engine().snapshot();
     static SMALL_RULES_VALUE: Value = fixed(SMALL_RULES);
+    /// The fixture catalog and rules, parsed once.
+    static FIXTURE_VALUES: (Value, Value) = (fixed(SMALL_CATALOG), fixed(SMALL_RULES));
     static BUSY_PROBE: Vec<Vec<String>> = {
         let want = probe(&mut busy_engine());
         assert!(want.iter().all(|items| !items.is_empty()), "the fixture engine decided nothing");
@@ -147,23 +161,41 @@ thread_local! {
     };
 }
 
-/// The shared engine, reset to the busy session and the fixture rules.
-/// Returns what `f` returns.
+fn reset_session(engine: &mut Engine) {
+    BUSY_SNAPSHOT.with(|snap| {
+        if let Err(e) = engine.restore(snap, NOW_MS) {
+            panic!("the fixture snapshot does not restore: {e:?}");
+        }
+    });
+}
+
+/// The shared model-free engine, its session reset to the busy one.
+/// Whoever loads other rules into it puts the fixture rules back
+/// ([`restore_fixture_rules`]). Returns what `f` returns.
 pub fn with_busy_engine<R>(f: impl FnOnce(&mut Engine) -> R) -> R {
     ENGINE.with(|cell| {
         let mut engine = cell.borrow_mut();
-        BUSY_SNAPSHOT.with(|snap| {
-            if let Err(e) = engine.restore(snap, NOW_MS) {
-                panic!("the fixture snapshot does not restore: {e:?}");
-            }
-        });
-        SMALL_RULES_VALUE.with(|rules| {
-            if let Err(e) = engine.load_rules(rules) {
-                panic!("fixture rules rejected: {e:?}");
-            }
-        });
+        reset_session(&mut engine);
         f(&mut engine)
     })
+}
+
+/// The shared engine for models that load, its session reset to the busy one.
+pub fn with_model_engine<R>(f: impl FnOnce(&mut Engine) -> R) -> R {
+    MODEL_ENGINE.with(|cell| {
+        let mut engine = cell.borrow_mut();
+        reset_session(&mut engine);
+        f(&mut engine)
+    })
+}
+
+/// Loads the fixture rules again (after a fuzzed rule set replaced them).
+pub fn restore_fixture_rules(engine: &mut Engine) {
+    SMALL_RULES_VALUE.with(|rules| {
+        if let Err(e) = engine.load_rules(rules) {
+            panic!("fixture rules rejected: {e:?}");
+        }
+    });
 }
 
 /// The busy session's snapshot (a valid snapshot to mutate).
