@@ -172,7 +172,7 @@ impl Catalog {
                     match cat.index.get(id) {
                         Some(&idx) if !cat.bestsellers.contains(&idx) => cat.bestsellers.push(idx),
                         Some(_) => {}
-                        None => dangling += 1,
+                        None => dangling = dangling.saturating_add(1),
                     }
                 }
                 let n = cat.bestsellers.len().max(1) as f64;
@@ -318,7 +318,7 @@ fn parse_relations(v: &Value, index: &HashMap<String, u32>, dangling: &mut usize
         match index.get(id) {
             Some(&idx) if !out.iter().any(|(j, _)| *j == idx) => out.push((idx, weight as f32)),
             Some(_) => {}
-            None => *dangling += 1,
+            None => *dangling = dangling.saturating_add(1),
         }
     }
     crate::order::sort_by(&mut out, &|a, b| b.1.total_cmp(&a.1));

@@ -34,7 +34,7 @@ impl IdGen {
         let rand_mask: u128 = (1u128 << 80) - 1;
         if ms <= self.last_ms && self.last_ms != 0 {
             // Same (or earlier) millisecond: count up from the last id.
-            self.last_rand = (self.last_rand + 1) & rand_mask;
+            self.last_rand = self.last_rand.wrapping_add(1) & rand_mask;
         } else {
             self.last_ms = ms;
             self.last_rand = ((rng.u64(..) as u128) << 16 | rng.u16(..) as u128) & rand_mask;
@@ -46,8 +46,8 @@ impl IdGen {
 fn encode(ms: u64, rand: u128) -> String {
     let value: u128 = ((ms as u128) << 80) | rand;
     let mut out = [0u8; 26];
-    for (i, slot) in out.iter_mut().enumerate() {
-        let shift = 5 * (25 - i);
+    // 26 base-32 digits, most significant first: shifts 125, 120, ..., 0.
+    for (slot, shift) in out.iter_mut().zip((0..=125u32).rev().step_by(5)) {
         let digit = ((value >> shift) & 31) as usize;
         *slot = ALPHABET.get(digit).copied().unwrap_or(b'0');
     }

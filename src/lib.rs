@@ -13,12 +13,21 @@
 //! The `wasm` module is the thin `#[wasm_bindgen]` facade over [`engine::Engine`].
 
 // Panic-freedom: a panic kills the shopper's module, so the library keeps
-// `unwrap`, `expect`, panicking indexing and `panic!` out of every path input
-// reaches (`make lint`, part of `make test`, denies them). Each remaining
-// exception carries an `#[allow]` with the reason it cannot fail.
+// `unwrap`, `expect`, panicking indexing, `panic!` and unchecked integer
+// arithmetic (overflow, and division or remainder by a possibly-zero integer,
+// which panics even in release) out of every path input reaches (`make lint`,
+// part of `make test`, denies them). Integer ops are checked, saturating or
+// wrapping where input can reach them; each remaining exception carries an
+// `#[allow]` with the reason it cannot fail. Float arithmetic cannot panic.
 #![cfg_attr(
     not(test),
-    warn(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)
+    warn(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::panic,
+        clippy::arithmetic_side_effects
+    )
 )]
 
 pub mod catalog;

@@ -21,7 +21,7 @@ pub fn sort_by<T: Copy>(v: &mut [T], cmp: &dyn Fn(&T, &T) -> Ordering) {
 pub fn top_k<T: Copy>(v: &mut Vec<T>, k: usize, cmp: &dyn Fn(&T, &T) -> Ordering) {
     #[cfg(not(target_arch = "wasm32"))]
     if v.len() > k && k > 0 {
-        v.select_nth_unstable_by(k - 1, |a, b| cmp(a, b));
+        v.select_nth_unstable_by(k.saturating_sub(1), |a, b| cmp(a, b));
         v.truncate(k);
     }
     sort_by(v, cmp);
@@ -42,18 +42,19 @@ fn merge_sort<T: Copy>(v: &mut [T], cmp: &dyn Fn(&T, &T) -> Ordering) {
         dst.clear();
         let mut start = 0;
         while start < n {
-            let mid = (start + width).min(n);
-            let end = (start + 2 * width).min(n);
+            // start < n and width < n, so neither sum can overflow.
+            let mid = start.saturating_add(width).min(n);
+            let end = mid.saturating_add(width).min(n);
             let (left, right) = (src.get(start..mid).unwrap_or(&[]), src.get(mid..end).unwrap_or(&[]));
             let (mut i, mut j) = (0, 0);
             while let (Some(a), Some(b)) = (left.get(i), right.get(j)) {
                 // Take from the right only when strictly smaller: stability.
                 if cmp(b, a) == Ordering::Less {
                     dst.push(*b);
-                    j += 1;
+                    j = j.saturating_add(1);
                 } else {
                     dst.push(*a);
-                    i += 1;
+                    i = i.saturating_add(1);
                 }
             }
             dst.extend_from_slice(left.get(i..).unwrap_or(&[]));
@@ -61,7 +62,7 @@ fn merge_sort<T: Copy>(v: &mut [T], cmp: &dyn Fn(&T, &T) -> Ordering) {
             start = end;
         }
         std::mem::swap(&mut src, &mut dst);
-        width *= 2;
+        width = width.saturating_mul(2);
     }
     v.copy_from_slice(&src);
 }

@@ -292,6 +292,10 @@ fn time_field(v: Option<&Value>, path: &str) -> Result<Option<f64>> {
 
 /// Parses `YYYY-MM-DD`, `YYYY-MM-DDTHH:MM[:SS[.fff]]` with `Z` or `±HH:MM`
 /// into milliseconds since the epoch. Small on purpose: rules need no more.
+// Every number here is a fixed-width run of at most 4 ASCII digits and every
+// position at most the text's length, so no integer sum or product can
+// overflow; the divisors in `days_from_civil` are constants.
+#[allow(clippy::arithmetic_side_effects)]
 pub fn parse_iso8601(s: &str) -> Option<f64> {
     let b = s.as_bytes();
     let num = |r: std::ops::Range<usize>| -> Option<i64> {
@@ -345,6 +349,9 @@ pub fn parse_iso8601(s: &str) -> Option<f64> {
 }
 
 /// Days since 1970-01-01 for a proleptic Gregorian date.
+// y <= 9999, 1 <= m <= 12, 1 <= d <= 31 (the parser's fixed-width fields):
+// every intermediate stays below 10^7, and the divisors are constants.
+#[allow(clippy::arithmetic_side_effects)]
 fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };
     let era = (if y >= 0 { y } else { y - 399 }) / 400;

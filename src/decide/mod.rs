@@ -236,7 +236,7 @@ impl Reason<'_> {
             Reason::Popular => return "popular".to_string(),
             Reason::Rule(id) => ("rule", id),
         };
-        let mut s = String::with_capacity(prefix.len() + 1 + rest.len());
+        let mut s = String::with_capacity(prefix.len().saturating_add(1).saturating_add(rest.len()));
         s.push_str(prefix);
         s.push(':');
         s.push_str(rest);
@@ -282,13 +282,13 @@ impl<'a> Pool<'a> {
     fn entry(&mut self, idx: u32) -> &mut Candidate<'a> {
         let pos = *self.at.entry(idx).or_insert_with(|| {
             self.list.push(Candidate { idx, multiplier: 1.0, popular_only: true, ..Candidate::default() });
-            self.list.len() - 1
+            self.list.len().saturating_sub(1)
         });
         // `pos` was just inserted or looked up, so it is in range.
         let len = self.list.len();
         // `pos` was pushed or looked up just above, so it is always < len.
         #[allow(clippy::indexing_slicing)]
-        &mut self.list[pos.min(len - 1)]
+        &mut self.list[pos.min(len.saturating_sub(1))]
     }
     fn add(&mut self, idx: u32, reason: Reason<'a>, personal: bool) -> &mut Candidate<'a> {
         let c = self.entry(idx);
@@ -369,7 +369,7 @@ pub fn decide(inp: &Inputs, req: &DecideRequest, decision_id: String) -> Decisio
         let c = pool.add(j, Reason::Model, true);
         c.features.model = score;
     }
-    for &j in cat.bestsellers().iter().take(2 * k) {
+    for &j in cat.bestsellers().iter().take(k.saturating_mul(2)) {
         pool.add(j, Reason::Popular, false);
     }
 
@@ -410,7 +410,7 @@ pub fn decide(inp: &Inputs, req: &DecideRequest, decision_id: String) -> Decisio
                             Placement::First => {
                                 if c.first.is_none() {
                                     c.first = Some(first_order);
-                                    first_order += 1;
+                                    first_order = first_order.saturating_add(1);
                                 }
                             }
                             Placement::Boost(f) => c.multiplier *= f,
@@ -511,7 +511,7 @@ pub fn decide(inp: &Inputs, req: &DecideRequest, decision_id: String) -> Decisio
         let kb = (b.pin.is_none(), b.first.is_none(), b.first.unwrap_or(0));
         ka.cmp(&kb).then(b.score.total_cmp(&a.score)).then(a.idx.cmp(&b.idx))
     });
-    let cap = inp.diversity_cap.unwrap_or_else(|| (k * 3).div_ceil(5)).max(1);
+    let cap = inp.diversity_cap.unwrap_or_else(|| k.saturating_mul(3).div_ceil(5)).max(1);
     let mut per_category: FxHashMap<&str, usize> = map_with_capacity(16);
     let mut slots: Vec<Option<&Candidate>> = vec![None; k];
     let mut rest: Vec<&Candidate> = Vec::with_capacity(k);
@@ -524,17 +524,18 @@ pub fn decide(inp: &Inputs, req: &DecideRequest, decision_id: String) -> Decisio
         }
         if let Some(p) = c.pin {
             // A taken position passes the pin to the next free one.
-            if let Some(free) = (p.min(k - 1)..k).find(|&i| slots.get(i).is_some_and(Option::is_none)) {
+            // k >= 1 (clamped above); saturating keeps an empty range safe regardless.
+            if let Some(free) = (p.min(k.saturating_sub(1))..k).find(|&i| slots.get(i).is_some_and(Option::is_none)) {
                 if let Some(slot) = slots.get_mut(free) {
                     *slot = Some(c);
-                    *n += 1;
+                    *n = n.saturating_add(1);
                 }
             }
             continue;
         }
         if rest.len() < k {
             rest.push(c);
-            *n += 1;
+            *n = n.saturating_add(1);
         }
     }
     let mut rest = rest.into_iter();

@@ -162,7 +162,7 @@ impl DecisionScope<'_> {
             return None;
         }
         let n = canonical_index(index)?;
-        Some(s.recent.len().checked_sub(n + 1).and_then(|i| s.recent.get(i)).and_then(|i| {
+        Some(s.recent.len().checked_sub(n).and_then(|left| left.checked_sub(1)).and_then(|i| s.recent.get(i)).and_then(|i| {
             InteractionScope { i, now_ms: self.view.now_ms }.get(field_path)
         }))
     }

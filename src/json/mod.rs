@@ -7,10 +7,6 @@
 //! duplicate key replaces the earlier one. `__proto__` and `constructor` are
 //! ordinary keys here: there is no prototype to pollute.
 
-// Parses untrusted text: integer arithmetic is checked, saturating or
-// explained (`make lint` denies the rest).
-#![cfg_attr(not(test), warn(clippy::arithmetic_side_effects))]
-
 mod parse;
 mod serde_impl;
 mod write;

@@ -36,10 +36,6 @@
 //! - Cost limits: `StepLimit`, `TooLarge` (arrays over `MAX_EVAL_ARRAY`),
 //!   `TooDeep` (a `reduce` nesting its accumulator past `MAX_JSON_DEPTH`).
 
-// Rule sets come from merchants and data from shoppers: integer arithmetic is
-// checked, saturating or explained (`make lint` denies the rest).
-#![cfg_attr(not(test), warn(clippy::arithmetic_side_effects))]
-
 use std::borrow::Cow;
 
 use crate::json::Value;

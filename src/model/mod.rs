@@ -75,10 +75,6 @@
 //! Every count is bounded (see the `MAX_*` constants) before anything is
 //! allocated, and any inconsistency is `MODEL_CORRUPT`.
 
-// Artifacts are decoded here from untrusted bytes: integer arithmetic is
-// checked, saturating or explained (`make lint` denies the rest).
-#![cfg_attr(not(test), warn(clippy::arithmetic_side_effects))]
-
 mod codec;
 
 // The native builder, evaluator and report (ep-model) read the operator's own

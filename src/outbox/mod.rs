@@ -17,11 +17,8 @@
 //! disappears silently. Ids (the idempotency key end to end) are the events'
 //! own, assigned at track time by [`crate::ids::IdGen`].
 
-// Bodies, stored queues and server answers are untrusted: integer arithmetic
-// is checked, saturating or explained (`make lint` denies the rest). `bytes`
-// is the sum of the entries' body lengths, so subtracting one never goes
-// below zero; saturating keeps that true even if a bug broke it.
-#![cfg_attr(not(test), warn(clippy::arithmetic_side_effects))]
+// `bytes` is the sum of the entries' body lengths, so subtracting one never
+// goes below zero; saturating keeps that true even if a bug broke it.
 //!
 //! ```
 //! use edge_personalize::outbox::{Outbox, OutboxConfig};

@@ -8,10 +8,6 @@
 //! State changes only through [`Session::apply`], with the event's own time,
 //! so replaying the same events gives the same state everywhere.
 
-// Snapshots are decoded here from untrusted bytes: integer arithmetic is
-// checked, saturating or explained (`make lint` denies the rest).
-#![cfg_attr(not(test), warn(clippy::arithmetic_side_effects))]
-
 mod affinity;
 mod codec;
 mod snapshot;
