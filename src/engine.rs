@@ -5,7 +5,7 @@
 //! generator, so the same calls give the same results on every platform.
 
 use crate::catalog::{Catalog, LoadInfo};
-use crate::decide::{self, DecideRequest, Decision, Inputs, LinearScorer, ModelPicks};
+use crate::decide::{self, DecideRequest, Decision, Inputs, ItemMasks, LinearScorer, ModelPicks};
 use crate::error::{Error, ErrorCode, Result};
 use crate::event::Event;
 use crate::ids::{fnv1a64, IdGen};
@@ -104,6 +104,8 @@ pub struct Engine {
     session: Session,
     catalog: Catalog,
     rules: RuleSet,
+    /// The rules' item-only parts per catalog item, rebuilt whenever either loads.
+    masks: ItemMasks,
     model: Option<SessionModel>,
     rng: fastrand::Rng,
     ids: IdGen,
@@ -115,7 +117,7 @@ impl Engine {
         let mut ids = IdGen::new();
         let id = config.session_id.clone().unwrap_or_else(|| ids.next(now_ms, &mut rng));
         let session = Session::new(id, config.user_id.clone(), now_ms, config.half_life_ms);
-        Engine { config, session, catalog: Catalog::default(), rules: RuleSet::default(), model: None, rng, ids }
+        Engine { config, session, catalog: Catalog::default(), rules: RuleSet::default(), masks: ItemMasks::default(), model: None, rng, ids }
     }
 
     pub fn session(&self) -> &Session {
@@ -178,6 +180,7 @@ impl Engine {
             session: &self.session,
             catalog: &self.catalog,
             rules: &self.rules,
+            masks: &self.masks,
             scorer: &self.config.scorer,
             model_picks: &picks,
             model_version: self.model.as_ref().map(|m| m.version()),
@@ -243,6 +246,7 @@ impl Engine {
     pub fn load_rules(&mut self, v: &Value) -> Result<usize> {
         let set = RuleSet::from_value(v)?;
         let n = set.rules.len();
+        self.masks = ItemMasks::build(&set, &self.catalog);
         self.rules = set;
         Ok(n)
     }
@@ -250,6 +254,7 @@ impl Engine {
     /// Replaces the catalog; a bad catalog leaves the current one in place.
     pub fn load_catalog(&mut self, v: &Value) -> Result<LoadInfo> {
         let (cat, info) = Catalog::from_value(v)?;
+        self.masks = ItemMasks::build(&self.rules, &cat);
         self.catalog = cat;
         Ok(info)
     }

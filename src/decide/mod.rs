@@ -15,11 +15,13 @@
 //! `fallback:bestsellers`) so a merchant can see why it is there.
 
 mod fxhash;
+mod masks;
 mod scope;
 pub mod scorer;
 
 use fxhash::{map_with_capacity, FxHashMap};
 
+pub use masks::{ItemBits, ItemMasks};
 pub use scope::{DecisionScope, SessionView};
 pub use scorer::{Features, LinearScorer, Scorer};
 
@@ -202,6 +204,8 @@ pub struct Inputs<'a> {
     pub session: &'a Session,
     pub catalog: &'a Catalog,
     pub rules: &'a RuleSet,
+    /// Item-only rule parts, computed per catalog item at load ([`ItemMasks::build`]).
+    pub masks: &'a ItemMasks,
     pub scorer: &'a dyn Scorer,
     pub model_picks: &'a ModelPicks,
     pub model_version: Option<&'a str>,
@@ -439,11 +443,18 @@ pub fn decide(inp: &Inputs, req: &DecideRequest, decision_id: String) -> Decisio
     //     and the clock evaluated once for the decision: per candidate only
     //     the `item` reads remain.
     let session_scope = DecisionScope { view: &view, slot: &req.slot, context: &req.context, item: None };
-    let mut item_parts: Vec<Vec<MemoPart>> = live
+    let mut item_parts: Vec<Vec<ItemPart>> = live
         .iter()
         .map(|&ri| {
             let parts = inp.rules.rules.get(ri).map_or(&[][..], |r| &r.item_part[..]);
-            parts.iter().map(|p| MemoPart::new(p.specialize(&session_scope).unwrap_or_else(|| p.clone()))).collect()
+            parts
+                .iter()
+                .enumerate()
+                .map(|(pi, p)| match inp.masks.part(cat, ri, pi) {
+                    Some(bits) => ItemPart::Precomputed(bits),
+                    None => ItemPart::Memo(MemoPart::new(p.specialize(&session_scope).unwrap_or_else(|| p.clone()))),
+                })
+                .collect()
         })
         .collect();
 
@@ -474,7 +485,7 @@ pub fn decide(inp: &Inputs, req: &DecideRequest, decision_id: String) -> Decisio
         for (&ri, parts) in live.iter().zip(item_parts.iter_mut()) {
             let Some(rule) = inp.rules.rules.get(ri) else { continue };
             let scope = DecisionScope { view: &view, slot: &req.slot, context: &req.context, item: Some(&it.value) };
-            match all_true_memo(parts, &scope, &it.value) {
+            match all_true_memo(parts, &scope, c.idx, &it.value) {
                 Ok(true) => {}
                 Ok(false) => continue,
                 Err(e) => {
@@ -567,9 +578,14 @@ pub fn decide(inp: &Inputs, req: &DecideRequest, decision_id: String) -> Decisio
             let Some(it) = cat.item(idx) else { return true };
             let scope = DecisionScope { view: &view, slot: &req.slot, context: &req.context, item: Some(&it.value) };
             live.iter()
-                .filter_map(|&ri| inp.rules.rules.get(ri))
-                .filter(|r| matches!(r.action, Action::Exclude))
-                .any(|r| all_true(&r.item_part, &scope).unwrap_or(false))
+                .filter_map(|&ri| Some((ri, inp.rules.rules.get(ri)?)))
+                .filter(|(_, r)| matches!(r.action, Action::Exclude))
+                .any(|(ri, r)| {
+                    r.item_part.iter().enumerate().all(|(pi, p)| match inp.masks.part(cat, ri, pi) {
+                        Some(bits) => bits.get(idx),
+                        None => p.matches(&scope).unwrap_or(false),
+                    })
+                })
         };
         let fill_blocked = |idx: u32| blocked(idx) || excluded_by_rules(idx);
         fill_from_bestsellers(cat, k, &fill_blocked, &mut decision, "fallback:bestsellers");
@@ -611,17 +627,25 @@ const MEMO_VALUES: usize = 12;
 /// failing evaluation is repeated and fails the same way.
 struct MemoPart<'v> {
     part: crate::logic::Condition,
+    /// The part is a [`crate::logic::DirectTest`]: answered without the evaluator or the memo.
+    direct: bool,
     path: Option<crate::logic::VarPath>,
     seen: Vec<(Option<std::borrow::Cow<'v, Value>>, bool)>,
 }
 
 impl<'v> MemoPart<'v> {
     fn new(part: crate::logic::Condition) -> Self {
-        let path = part.single_item_path().cloned();
-        MemoPart { part, path, seen: Vec::new() }
+        let direct = part.direct_test().is_some();
+        let path = if direct { None } else { part.single_item_path().cloned() };
+        MemoPart { part, direct, path, seen: Vec::new() }
     }
 
     fn matches(&mut self, scope: &DecisionScope, item: &'v Value) -> Result<bool> {
+        if self.direct {
+            if let Some(test) = self.part.direct_test() {
+                return Ok(test.matches(item, scope));
+            }
+        }
         let Some(path) = &self.path else { return self.part.matches(scope) };
         let key = path.lookup_from(item, 1);
         if let Some((_, hit)) = self.seen.iter().find(|(k, _)| *k == key) {
@@ -638,9 +662,21 @@ impl<'v> MemoPart<'v> {
     }
 }
 
-fn all_true_memo<'v>(parts: &mut [MemoPart<'v>], scope: &DecisionScope, item: &'v Value) -> Result<bool> {
+/// How one item-level part is answered in a decision.
+enum ItemPart<'m, 'v> {
+    /// Read from the bits computed at load: the part reads only the item.
+    Precomputed(&'m ItemBits),
+    /// Evaluated (specialised for the decision, remembered per value).
+    Memo(MemoPart<'v>),
+}
+
+fn all_true_memo<'v>(parts: &mut [ItemPart<'_, 'v>], scope: &DecisionScope, idx: u32, item: &'v Value) -> Result<bool> {
     for p in parts.iter_mut() {
-        if !p.matches(scope, item)? {
+        let hit = match p {
+            ItemPart::Precomputed(bits) => bits.get(idx),
+            ItemPart::Memo(m) => m.matches(scope, item)?,
+        };
+        if !hit {
             return Ok(false);
         }
     }

@@ -110,11 +110,98 @@ impl Condition {
         }
     }
 
+    /// Whether the condition reads nothing but `item.*` paths and constants:
+    /// no session, context, slot or clock, no merchant operator (they ask
+    /// the session even inside iteration bodies), no computed path or
+    /// `missing`. Its result is then a property of the item alone, the same
+    /// in every decision, so it can be computed once per catalog item when
+    /// the rules or the catalog load.
+    pub fn reads_item_only(&self) -> bool {
+        fn walk(node: &Node, in_body: bool) -> bool {
+            match node {
+                Node::Const(_) | Node::Folded { .. } => true,
+                Node::Array(nodes) => nodes.iter().all(|n| walk(n, in_body)),
+                // In a body `var` reads the element; outside, only `item.*` qualifies.
+                Node::Var { path, default } => {
+                    (in_body || path.first() == Some("item")) && default.as_deref().is_none_or(|d| walk(d, in_body))
+                }
+                Node::DynVar { .. } | Node::Op { op: Op::Missing | Op::MissingSome | Op::Merchant(_), .. } => false,
+                Node::Op { op, args } => args.iter().enumerate().all(|(i, a)| walk(a, in_body || op.is_body(i))),
+            }
+        }
+        walk(&self.root, false)
+    }
+
     /// Evaluates the condition and applies JsonLogic truthiness, without
     /// copying the result.
     pub fn matches(&self, scope: &dyn Scope) -> Result<bool> {
         let mut cx = Cx { steps: 0, root: scope };
         eval(&self.root, &mut cx, scope).map(|v| truthy(&v)).map_err(|e| *e)
+    }
+}
+
+/// A condition of the form `op(a, b, ...)` whose arguments are all `item.*`
+/// reads or constants (folded ones included): a comparison, an equality or
+/// a merchant operator. [`DirectTest::matches`] applies the operator to the
+/// item's values straight away, with the very functions the evaluator uses,
+/// so the answer is the evaluator's without walking the tree per candidate:
+/// after [`Condition::specialize`], `item.price <= 2 × session.recent.0.price`,
+/// `item.brand == session.recent.0.brand` and `in_cart(item.id)` take this form.
+pub struct DirectTest<'c> {
+    op: Op,
+    args: &'c [Node],
+}
+
+impl Condition {
+    /// The condition as a [`DirectTest`], when it has that form and cannot
+    /// run out of evaluation steps (a folded argument charges its steps again).
+    pub fn direct_test(&self) -> Option<DirectTest<'_>> {
+        let Node::Op { op, args } = &self.root else { return None };
+        let direct_op = match op {
+            Op::Eq | Op::Ne | Op::StrictEq | Op::StrictNe | Op::Gt | Op::Ge | Op::Lt | Op::Le => args.len() == 2,
+            Op::Merchant(_) => args.len() <= 3,
+            _ => false,
+        };
+        // The steps an evaluation would take: the operator, then each argument.
+        let mut steps: u64 = 1;
+        for a in args.iter() {
+            steps += match a {
+                Node::Var { path, default: None } if path.first() == Some("item") => 1,
+                Node::Const(_) => 1,
+                Node::Folded { steps, .. } => u64::from(*steps).max(1),
+                _ => return None,
+            };
+        }
+        (direct_op && steps <= u64::from(MAX_EVAL_STEPS)).then_some(DirectTest { op: *op, args })
+    }
+}
+
+impl DirectTest<'_> {
+    /// The condition's truthiness for `item`; `scope` answers the merchant
+    /// operators (and must be the scope whose `item` is `item`).
+    pub fn matches(&self, item: &Value, scope: &dyn Scope) -> bool {
+        let value = |i: usize| -> Cow<'_, Value> {
+            match self.args.get(i) {
+                Some(Node::Var { path, .. }) => path.lookup_from(item, 1).unwrap_or(Cow::Borrowed(&NULL)),
+                Some(Node::Const(v) | Node::Folded { value: v, .. }) => Cow::Borrowed(v),
+                _ => Cow::Borrowed(&NULL),
+            }
+        };
+        match self.op {
+            Op::Eq => loose_eq(&value(0), &value(1)),
+            Op::Ne => !loose_eq(&value(0), &value(1)),
+            Op::StrictEq => strict_eq(&value(0), &value(1)),
+            Op::StrictNe => !strict_eq(&value(0), &value(1)),
+            Op::Lt => js_lt(&value(0), &value(1)),
+            Op::Le => js_le(&value(0), &value(1)),
+            Op::Gt => js_lt(&value(1), &value(0)),
+            Op::Ge => js_le(&value(1), &value(0)),
+            Op::Merchant(m) => {
+                let vals: [Cow<'_, Value>; 3] = std::array::from_fn(value);
+                truthy(&m.apply(vals.get(..self.args.len().min(3)).unwrap_or(&[]), scope))
+            }
+            _ => false,
+        }
     }
 }
 

@@ -1,0 +1,338 @@
+//! Item-level rule parts that read nothing but the item, computed once per
+//! catalog item when the rules or the catalog load.
+//!
+//! `{"<": [{"var": "item.price"}, 50]}` or `{"in": ["sale", {"var": "item.tags"}]}`
+//! give the same answer for an item in every decision, so a decision reads
+//! one bit per candidate instead of evaluating JsonLogic: most of the 25
+//! bench rules' item parts are of this kind. Parts that mix the item with
+//! the session (`purchased(item.id)`, `item.brand == session.recent.0.brand`)
+//! stay per decision.
+
+use std::borrow::Cow;
+
+use crate::catalog::Catalog;
+use crate::json::Value;
+use crate::logic::{Scope, VarPath};
+use crate::rules::RuleSet;
+
+/// Distinct values of one field remembered while building a part's bits;
+/// past this the part is evaluated per item (prices, ids).
+const BUILD_MEMO_VALUES: usize = 64;
+
+/// One bit per catalog item.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ItemBits {
+    words: Vec<u64>,
+}
+
+impl ItemBits {
+    fn with_len(n: usize) -> ItemBits {
+        ItemBits { words: vec![0; n.div_ceil(64)] }
+    }
+    fn set(&mut self, idx: usize) {
+        if let Some(w) = self.words.get_mut(idx / 64) {
+            *w |= 1 << (idx % 64);
+        }
+    }
+    /// Whether `idx` is set (false outside the catalog).
+    pub fn get(&self, idx: u32) -> bool {
+        let idx = idx as usize;
+        self.words.get(idx / 64).is_some_and(|w| w & (1 << (idx % 64)) != 0)
+    }
+}
+
+/// Per rule (in `RuleSet::rules` order), per item part: the part's result for
+/// every catalog item, or `None` when the part reads more than the item or
+/// failed to evaluate on some item (it is then evaluated per candidate, and
+/// fails there with its own error, as before).
+#[derive(Clone, Debug, Default)]
+pub struct ItemMasks {
+    rules: Vec<Vec<Option<ItemBits>>>,
+    /// What the masks were built from, so a stale set is never read.
+    catalog_len: usize,
+}
+
+/// The data an item-only part sees: `item` and nothing else.
+struct ItemOnly<'a> {
+    item: &'a Value,
+}
+
+impl Scope for ItemOnly<'_> {
+    fn var(&self, path: &str) -> Option<Cow<'_, Value>> {
+        // Split as the decision scope splits `item.<rest>`.
+        let (head, rest) = path.split_once('.').unwrap_or((path, ""));
+        if head != "item" {
+            return None;
+        }
+        if rest.is_empty() {
+            Some(Cow::Borrowed(self.item))
+        } else {
+            self.item.var(rest)
+        }
+    }
+    fn var_path(&self, path: &VarPath) -> Option<Cow<'_, Value>> {
+        match path.first() {
+            Some("item") => path.lookup_from(self.item, 1),
+            _ => self.var(path.as_str()),
+        }
+    }
+}
+
+impl ItemMasks {
+    /// Evaluates every item-only part of every per-candidate rule on every
+    /// catalog item.
+    pub fn build(rules: &RuleSet, catalog: &Catalog) -> ItemMasks {
+        let n = catalog.len();
+        let masks = rules
+            .rules
+            .iter()
+            .map(|rule| {
+                if !rule.action.per_candidate() {
+                    return Vec::new();
+                }
+                rule.item_part
+                    .iter()
+                    .map(|part| {
+                        if !part.reads_item_only() {
+                            return None;
+                        }
+                        // 10k items × a dozen parts at every load: comparisons go
+                        // straight to the operator, and a part reading one field
+                        // is evaluated once per distinct value while they are few.
+                        let direct = part.direct_test();
+                        let path = part.single_item_path();
+                        let mut seen: Vec<(Option<Cow<'_, Value>>, bool)> = Vec::new();
+                        let mut bits = ItemBits::with_len(n);
+                        for idx in 0..n {
+                            let item = &catalog.item(idx as u32)?.value;
+                            let scope = ItemOnly { item };
+                            let hit = match (&direct, path) {
+                                (Some(test), _) => test.matches(item, &scope),
+                                (None, Some(path)) if seen.len() < BUILD_MEMO_VALUES => {
+                                    let key = path.lookup_from(item, 1);
+                                    match seen.iter().find(|(k, _)| *k == key) {
+                                        Some(&(_, hit)) => hit,
+                                        None => {
+                                            let hit = part.matches(&scope).ok()?;
+                                            seen.push((key, hit));
+                                            hit
+                                        }
+                                    }
+                                }
+                                _ => part.matches(&scope).ok()?,
+                            };
+                            if hit {
+                                bits.set(idx);
+                            }
+                        }
+                        Some(bits)
+                    })
+                    .collect()
+            })
+            .collect();
+        ItemMasks { rules: masks, catalog_len: n }
+    }
+
+    /// The precomputed results of part `part` of rule `rule`, if any.
+    pub fn part(&self, catalog: &Catalog, rule: usize, part: usize) -> Option<&ItemBits> {
+        if self.catalog_len != catalog.len() {
+            return None;
+        }
+        self.rules.get(rule)?.get(part)?.as_ref()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::decide::{decide, DecideRequest, DecisionScope, Inputs, LinearScorer, SessionView};
+    use crate::engine::{Config, Engine};
+    use crate::json::parse;
+    use crate::logic::Condition;
+
+    const T0: f64 = 1_795_651_200_000.0;
+
+    fn v(text: &str) -> Value {
+        parse(text).unwrap_or_default()
+    }
+
+    fn compiled(text: &str) -> Option<Condition> {
+        let c = Condition::compile(&v(text));
+        assert!(c.is_ok(), "{text}: {c:?}");
+        c.ok()
+    }
+
+    #[test]
+    fn only_conditions_reading_nothing_but_the_item_qualify() {
+        let table = [
+            (r#"{"<":[{"var":"item.price"},50]}"#, true),
+            (r#"{"in":["sale",{"var":"item.tags"}]}"#, true),
+            (r#"{"!":{"var":"item.inStock"}}"#, true),
+            (r#"{"some":[{"var":"item.tags"},{"==":[{"var":""},"sale"]}]}"#, true),
+            (r#"{"==":[{"var":["item.nope",{"var":"item.brand"}]},"zoom"]}"#, true),
+            (r#"{"in":[{"var":"item.category"},["bags","hats"]]}"#, true),
+            (r#"{"==":[{"var":"item.brand"},{"var":"session.recent.0.brand"}]}"#, false),
+            (r#"{"<":[{"var":"item.price"},{"var":"context.budget"}]}"#, false),
+            (r#"{"in_cart":[{"var":"item.id"}]}"#, false),
+            (r#"{"some":[{"var":"item.tags"},{"in_cart":[{"var":""}]}]}"#, false),
+            (r#"{"==":[{"var":["item.nope",{"var":"slot"}]},"home"]}"#, false),
+            (r#"{"var":{"cat":["item.","id"]}}"#, false),
+            (r#"{"missing":["item.id"]}"#, false),
+            (r#"{"var":""}"#, false),
+            (r#"{"<":[{"var":"now"},{"var":"item.price"}]}"#, false),
+            (r#"{"==":[{"var":"items.price"},1]}"#, false),
+        ];
+        for (text, want) in table {
+            let Some(c) = compiled(text) else { continue };
+            assert_eq!(c.reads_item_only(), want, "{text}");
+        }
+    }
+
+    fn engine(rules: &str) -> Engine {
+        let mut e = Engine::new(Config { seed: 5, ..Config::default() }, T0);
+        assert!(e.load_catalog(&v(include_str!("../../tests/fixtures/catalog.json"))).is_ok());
+        assert!(e.load_rules(&v(rules)).is_ok(), "{rules}");
+        for (i, ev) in [
+            r#"{"type":"product_view","item":{"id":"shoe-1","category":"shoes","brand":"zoom","price":65}}"#,
+            r#"{"type":"add_to_cart","item":{"id":"sock-5","category":"socks","price":30}}"#,
+            r#"{"type":"purchase","items":[{"id":"hat-5","category":"hats","price":45}]}"#,
+            r#"{"type":"product_view","item":{"id":"bag-6","category":"bags","brand":"acme","price":70}}"#,
+            r#"{"type":"product_click","item":{"id":"shoe-8","category":"shoes","brand":"zoom","price":100}}"#,
+        ]
+        .iter()
+        .enumerate()
+        {
+            assert!(e.track(&v(ev), T0 + 1000.0 * i as f64).is_ok(), "{ev}");
+        }
+        e
+    }
+
+    /// Rules whose item parts are item-only, mixed with the session, or failing.
+    const RULES: &str = r#"{"rules":[
+        {"id":"cheap","condition":{"<":[{"var":"item.price"},50]},"action":{"type":"boost","factor":2}},
+        {"id":"socks-if-shoes","condition":{"and":[{">":[{"affinity":["category","shoes"]},0]},{"==":[{"var":"item.category"},"socks"]}]},"action":{"type":"boost","factor":3}},
+        {"id":"no-hats","condition":{"in":[{"var":"item.category"},["hats"]]},"action":{"type":"exclude"}},
+        {"id":"shoe-tags","condition":{"some":[{"var":"item.tags"},{"==":[{"var":""},"shoes"]}]},"action":{"type":"bury","factor":0.5}},
+        {"id":"same-brand","condition":{"==":[{"var":"item.brand"},{"var":"session.recent.0.brand"}]},"action":{"type":"boost","factor":1.7}},
+        {"id":"anchor","condition":{"<=":[{"var":"item.price"},{"*":[1.5,{"var":"session.recent.0.price"}]}]},"action":{"type":"boost","factor":1.1}},
+        {"id":"in-cart","condition":{"in_cart":[{"var":"item.id"}]},"action":{"type":"bury","factor":0.2}},
+        {"id":"seen","condition":{"viewed_within":[{"var":"item.id"},60]},"action":{"type":"bury","factor":0.6}},
+        {"id":"pin-bags","condition":{"==":[{"var":"item.category"},"bags"]},"action":{"type":"pin","position":2}},
+        {"id":"too-big","condition":{"in":[{"var":"item.id"},{"map":[{"merge":[[1,2,3,4,5,6,7,8,9,10]]},{"map":[[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31,32,33,34,35,36,37,38,39,40,41,42,43,44,45,46,47,48,49,50,51,52,53,54,55,56,57,58,59,60,61,62,63,64,65,66,67,68,69,70,71,72,73,74,75,76,77,78,79,80,81,82,83,84,85,86,87,88,89,90,91,92,93,94,95,96,97,98,99,100],{"map":[[1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31,32,33,34,35,36,37,38,39,40,41,42,43,44,45,46,47,48,49,50,51,52,53,54,55,56,57,58,59,60,61,62,63,64,65,66,67,68,69,70,71,72,73,74,75,76,77,78,79,80,81,82,83,84,85,86,87,88,89,90,91,92,93,94,95,96,97,98,99,100,101,102,103,104,105,106,107,108,109,110,111,112,113,114,115,116,117,118,119,120],{"var":""}]}]}]}]},"action":{"type":"bury","factor":0.9}}
+    ]}"#;
+
+    #[test]
+    fn masks_hold_each_item_only_part_result_for_every_item() {
+        let e = engine(RULES);
+        let rules = match crate::rules::RuleSet::from_value(&v(RULES)) {
+            Ok(r) => r,
+            Err(err) => panic!("{err}"),
+        };
+        let masks = ItemMasks::build(&rules, e.catalog());
+        let mut precomputed = 0;
+        for (ri, rule) in rules.rules.iter().enumerate() {
+            for (pi, part) in rule.item_part.iter().enumerate() {
+                let bits = masks.part(e.catalog(), ri, pi);
+                let failing = (0..e.catalog().len() as u32).any(|i| {
+                    e.catalog().item(i).is_some_and(|it| part.matches(&ItemOnly { item: &it.value }).is_err())
+                });
+                assert_eq!(bits.is_some(), part.reads_item_only() && !failing, "{} part {pi}", rule.id);
+                let Some(bits) = bits else { continue };
+                precomputed += 1;
+                for i in 0..e.catalog().len() as u32 {
+                    let Some(it) = e.catalog().item(i) else { continue };
+                    let mut data = crate::json::Map::new();
+                    data.insert("item", it.value.clone());
+                    let want = part.matches(&Value::Object(data));
+                    assert_eq!(Ok(bits.get(i)), want, "{} part {pi} on {}", rule.id, it.id);
+                }
+            }
+        }
+        // cheap, socks-if-shoes (item half), no-hats, shoe-tags, pin-bags; too-big runs out of steps.
+        assert_eq!(precomputed, 5);
+    }
+
+    #[test]
+    fn direct_tests_answer_as_the_evaluator() {
+        let e = engine(RULES);
+        let now = T0 + 30_000.0;
+        let view = SessionView::new(e.session(), now);
+        let context = v(r#"{"device":"mobile","budget":"60"}"#);
+        let session_only = DecisionScope { view: &view, slot: "home", context: &context, item: None };
+        let table = [
+            (r#"{"==":[{"var":"item.brand"},{"var":"session.recent.0.brand"}]}"#, true),
+            (r#"{"!=":[{"var":"item.brand"},{"var":"session.recent.0.brand"}]}"#, true),
+            (r#"{"===":[{"var":"item.price"},{"var":"session.recent.1.price"}]}"#, true),
+            (r#"{"!==":[{"var":"item.price"},30]}"#, true),
+            (r#"{"<=":[{"var":"item.price"},{"*":[1.5,{"var":"session.recent.0.price"}]}]}"#, true),
+            (r#"{"<":[{"var":"item.price"},{"var":"context.budget"}]}"#, true),
+            (r#"{">":[{"var":"context.budget"},{"var":"item.price"}]}"#, true),
+            (r#"{">=":[{"var":"item.brand"},"m"]}"#, true),
+            (r#"{"==":[{"var":"item.brand"},null]}"#, true),
+            (r#"{"==":[{"var":"item.tags"},"shoes"]}"#, true),
+            (r#"{"==":[{"var":"item.nope"},0]}"#, true),
+            (r#"{"in_cart":[{"var":"item.id"}]}"#, true),
+            (r#"{"purchased":[{"var":"item.id"}]}"#, true),
+            (r#"{"viewed_within":[{"var":"item.id"},{"var":"context.budget"}]}"#, true),
+            (r#"{"affinity_above":["category",{"var":"item.category"},0.5]}"#, true),
+            (r#"{"affinity":["brand",{"var":"item.brand"}]}"#, true),
+            (r#"{"<":[0,{"var":"item.price"},100]}"#, false),
+            (r#"{"==":[{"var":["item.brand","x"]},"x"]}"#, false),
+            (r#"{"!":{"var":"item.inStock"}}"#, false),
+            (r#"{"in":["sale",{"var":"item.tags"}]}"#, false),
+        ];
+        for (text, direct) in table {
+            let Some(c) = compiled(text) else { continue };
+            let special = c.specialize(&session_only).unwrap_or_else(|| c.clone());
+            let test = special.direct_test();
+            assert_eq!(test.is_some(), direct, "{text}");
+            let Some(test) = test else { continue };
+            for i in 0..e.catalog().len() as u32 {
+                let Some(it) = e.catalog().item(i) else { continue };
+                let scope = DecisionScope { view: &view, slot: "home", context: &context, item: Some(&it.value) };
+                assert_eq!(Ok(test.matches(&it.value, &scope)), c.matches(&scope), "{text} on {}", it.id);
+            }
+        }
+    }
+
+    #[test]
+    fn decisions_with_masks_equal_decisions_without() {
+        let e = engine(RULES);
+        let rules = match crate::rules::RuleSet::from_value(&v(RULES)) {
+            Ok(r) => r,
+            Err(err) => panic!("{err}"),
+        };
+        let masks = ItemMasks::build(&rules, e.catalog());
+        let none = ItemMasks::default();
+        let scorer = LinearScorer::default();
+        let picks = Vec::new();
+        for req in [
+            r#"{"slot":"home","k":10}"#,
+            r#"{"slot":"pdp","k":6,"item":"shoe-2","context":{"budget":"40"}}"#,
+            r#"{"slot":"cart","k":20,"excludeCart":false,"excludePurchased":false}"#,
+        ] {
+            let req = match DecideRequest::from_value(&v(req)) {
+                Ok(r) => r,
+                Err(err) => panic!("{err}"),
+            };
+            let run = |masks: &ItemMasks| {
+                let inputs = Inputs {
+                    session: e.session(),
+                    catalog: e.catalog(),
+                    rules: &rules,
+                    masks,
+                    scorer: &scorer,
+                    model_picks: &picks,
+                    model_version: None,
+                    now_ms: T0 + 30_000.0,
+                    diversity_cap: None,
+                    holdout: false,
+                };
+                decide(&inputs, &req, "d".to_string())
+            };
+            let (with, without) = (run(&masks), run(&none));
+            assert!(!with.items.is_empty() && !with.rules_fired.is_empty(), "{with:?}");
+            assert_eq!(with, without, "{req:?}");
+        }
+    }
+}
