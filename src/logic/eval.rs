@@ -165,12 +165,13 @@ impl Condition {
         // The steps an evaluation would take: the operator, then each argument.
         let mut steps: u64 = 1;
         for a in args.iter() {
-            steps += match a {
+            let taken = match a {
                 Node::Var { path, default: None } if path.first() == Some("item") => 1,
                 Node::Const(_) => 1,
                 Node::Folded { steps, .. } => u64::from(*steps).max(1),
                 _ => return None,
             };
+            steps = steps.saturating_add(taken);
         }
         (direct_op && steps <= u64::from(MAX_EVAL_STEPS)).then_some(DirectTest { op: *op, args })
     }
