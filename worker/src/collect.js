@@ -6,6 +6,14 @@
 // good ones are enriched and handed to the queue in the background. The
 // answer lists every event's fate by index, so the sender retries nothing
 // that was refused for a reason a retry cannot fix.
+//
+// Replays: with TRACK_IN_SESSION (the default) every accepted event passes
+// through its session's Durable Object first, which remembers the last
+// SEEN_IDS_MAX event ids of the session. An id it has seen is acknowledged
+// again ("accepted", `duplicate: true`) but neither tracked nor queued a
+// second time, so a retried or replayed batch changes nothing. Beyond that
+// window, and when a session object cannot be reached, delivery is at least
+// once: every record carries its event id for consumers to de-duplicate.
 
 import { HttpError, json } from "./http.js";
 import { readJson } from "./limits.js";
@@ -55,6 +63,16 @@ function chunks(events) {
   return out;
 }
 
+/**
+ * Refuses user ids when no USER_ID_SALT is configured: without the salt the
+ * raw id would reach the stream, so the event is rejected (with a reason the
+ * sender can act on) rather than forwarded or silently changed.
+ */
+const USER_ID_REFUSED = {
+  code: "USER_ID_NOT_ACCEPTED",
+  message: "this collector does not accept userId (no salt configured); send the event without it",
+};
+
 /** Hands the events to the queue; a failed send is tried once more before it is logged. */
 async function forward(env, events) {
   for (const batch of chunks(events)) {
@@ -79,15 +97,35 @@ function bySession(events) {
   return out;
 }
 
-/** Tracks each session's events in its SessionDO, so edge decisions see them. */
+/**
+ * Tracks each session's events in its SessionDO, so edge decisions see them,
+ * and returns the set of events its replay window has seen before. A session
+ * object that fails reports no duplicates: its events are still delivered.
+ */
 async function trackInSessions(env, sessions) {
-  const calls = [...sessions].map(([sid, evs]) =>
+  const entries = [...sessions];
+  const calls = entries.map(([sid, evs]) =>
     env.SESSIONS.get(env.SESSIONS.idFromName(sid)).track(sid, evs),
   );
   const results = await Promise.allSettled(calls);
-  for (const r of results) {
-    if (r.status === "rejected") console.error("session track failed:", String(r.reason));
-  }
+  const duplicates = new Set();
+  results.forEach((r, i) => {
+    if (r.status === "rejected") {
+      console.error("session track failed:", String(r.reason));
+      return;
+    }
+    const evs = entries[i][1];
+    for (const index of r.value.duplicates ?? []) {
+      if (evs[index]) duplicates.add(evs[index]);
+    }
+  });
+  return duplicates;
+}
+
+/** Tracks, then queues what the sessions had not seen; for background use. */
+async function trackThenForward(env, sessions, accepted) {
+  const duplicates = await trackInSessions(env, sessions);
+  await forward(env, accepted.filter((ev) => !duplicates.has(ev)));
 }
 
 export async function collect(request, env, ctx, s) {
@@ -106,6 +144,10 @@ export async function collect(request, env, ctx, s) {
       throw new HttpError(err.code === "TOO_LARGE" ? 413 : 400, err.code, String(err.message));
     }
     throw err;
+  }
+
+  if (!s.userIdSalt) {
+    results = results.map((r) => (r.ok && r.event.userId !== undefined ? { ok: false, error: USER_ID_REFUSED } : r));
   }
 
   // Per-session budget, charged in events, all or nothing for the request.
@@ -133,7 +175,7 @@ export async function collect(request, env, ctx, s) {
     if (r.ok) {
       const ev = await enrich(r.event, request, nowMs, s.userIdSalt);
       accepted.push(ev);
-      out.push({ index: i, status: "accepted", id: ev.id ?? null });
+      out.push({ index: i, status: "accepted", id: ev.id ?? null, event: ev });
     } else {
       const e = r.error ?? {};
       out.push({
@@ -144,18 +186,35 @@ export async function collect(request, env, ctx, s) {
     }
   }
 
+  let duplicates = 0;
   if (accepted.length > 0) {
-    ctx.waitUntil(
-      forward(env, accepted).catch((err) => console.error("queue send failed:", String(err))),
-    );
-    if (s.trackInSession) {
+    const send = (events) =>
+      forward(env, events).catch((err) => console.error("queue send failed:", String(err)));
+    if (!s.trackInSession) {
+      ctx.waitUntil(send(accepted));
+    } else {
       // A browser batch is one session: track it before answering, so the next
-      // page render sees it. Batches spanning many sessions (server-side
-      // sources) would wait on many objects: those are tracked in the background.
+      // page render sees it and the answer can name replayed events. Batches
+      // spanning many sessions (server-side sources) would wait on many
+      // objects: those are tracked, then queued, in the background.
       const sessions = bySession(accepted);
-      if (sessions.size <= 1) await trackInSessions(env, sessions);
-      else ctx.waitUntil(trackInSessions(env, sessions));
+      if (sessions.size <= 1) {
+        const seen = await trackInSessions(env, sessions);
+        duplicates = seen.size;
+        for (const o of out) if (o.event && seen.has(o.event)) o.duplicate = true;
+        ctx.waitUntil(send(accepted.filter((ev) => !seen.has(ev))));
+      } else {
+        ctx.waitUntil(
+          trackThenForward(env, sessions, accepted).catch((err) => console.error("queue send failed:", String(err))),
+        );
+      }
     }
   }
-  return json({ accepted: accepted.length, rejected: out.length - accepted.length, results: out });
+  for (const o of out) delete o.event;
+  return json({
+    accepted: accepted.length,
+    rejected: out.length - accepted.length,
+    duplicates,
+    results: out,
+  });
 }

@@ -45,8 +45,23 @@ export async function readBodyText(request, max) {
   }
 }
 
+/**
+ * True when the request says its body is JSON: `application/json`, with any
+ * parameters (charset). Everything else is refused before the body is read:
+ * form posts and text/plain are the content types a browser sends across
+ * origins without a preflight, and no client of this API sends them.
+ */
+export function isJsonContentType(header) {
+  if (!header) return false;
+  const media = header.split(";")[0].trim().toLowerCase();
+  return media === "application/json";
+}
+
 /** Reads and parses a JSON body within `max` bytes. */
 export async function readJson(request, max) {
+  if (!isJsonContentType(request.headers.get("content-type"))) {
+    throw new HttpError(415, "UNSUPPORTED_MEDIA_TYPE", "send the body as Content-Type: application/json");
+  }
   const text = await readBodyText(request, max);
   try {
     return JSON.parse(text);

@@ -13,6 +13,13 @@ import { Personalizer } from "./core.js";
 import { loadAssets } from "./assets.js";
 
 const SNAPSHOT_KEY = "snapshot";
+const SEEN_IDS_KEY = "seenIds";
+/**
+ * Event ids each session remembers for replay detection (see collect.js).
+ * Ids are at most 128 characters, so the stored list stays under 64 KB; 512
+ * covers far more than one page's outbox retries (a batch holds at most 500).
+ */
+export const SEEN_IDS_MAX = 512;
 
 function assetsKey(a) {
   return `${a.catalogVersion}/${a.rulesVersion}/${a.modelHash}`;
@@ -33,6 +40,22 @@ export class SessionDO extends DurableObject {
     this.p = null;
     this.sessionId = null;
     this.assetsKey = null;
+    this.seenIds = null; // Set of recent event ids, insertion order = age
+  }
+
+  /** The replay window, loaded from storage on first use. */
+  async #seen() {
+    if (this.seenIds === null) {
+      const stored = await this.ctx.storage.get(SEEN_IDS_KEY);
+      this.seenIds = new Set(Array.isArray(stored) ? stored : []);
+    }
+    return this.seenIds;
+  }
+
+  /** Remembers `id`, forgetting the oldest ids beyond SEEN_IDS_MAX. */
+  #remember(seen, id) {
+    seen.add(id);
+    while (seen.size > SEEN_IDS_MAX) seen.delete(seen.values().next().value);
   }
 
   /**
@@ -119,23 +142,37 @@ export class SessionDO extends DurableObject {
   }
 
   /**
-   * Tracks validated events in order. Returns `{ tracked, rejected }`; one
-   * bad event does not stop the rest (the core says why it refused it).
+   * Tracks validated events in order. Returns `{ tracked, rejected,
+   * duplicates }`; one bad event does not stop the rest (the core says why it
+   * refused it). `duplicates` lists the indices of events whose id this
+   * session has tracked before (within SEEN_IDS_MAX ids): they are not
+   * tracked again, and the caller does not queue them again.
    */
   async track(sessionId, events) {
     const p = await this.#personalizer(sessionId);
+    const seen = await this.#seen();
     let tracked = 0;
     const rejected = [];
+    const duplicates = [];
     events.forEach((ev, index) => {
+      const id = ev && typeof ev.id === "string" ? ev.id : null;
+      if (id !== null && seen.has(id)) {
+        duplicates.push(index);
+        return;
+      }
       try {
         p.track(ev);
         tracked += 1;
+        if (id !== null) this.#remember(seen, id);
       } catch (err) {
         rejected.push({ index, code: err && err.code ? err.code : "INTERNAL" });
       }
     });
-    if (tracked > 0) await this.#save();
-    return { tracked, rejected };
+    if (tracked > 0) {
+      // One write for both keys: the snapshot and the window never disagree.
+      await this.ctx.storage.put({ [SNAPSHOT_KEY]: this.p.snapshot(), [SEEN_IDS_KEY]: [...seen] });
+    }
+    return { tracked, rejected, duplicates };
   }
 
   /**

@@ -22,11 +22,17 @@ export const DEFAULTS = Object.freeze({
   CONFIG_MAX_AGE_SECONDS: 60,
 });
 
-function num(env, name) {
+/**
+ * A numeric var, or its default when missing or out of range. `min` is 1 for
+ * sizes and bursts: a burst of 0 would make every request's cost 0 (see
+ * ratelimit.js) and a size of 0 would refuse everything, so neither is a
+ * value anyone means; a mistyped var falls back to the default, never to "off".
+ */
+function num(env, name, min = 0) {
   const raw = env[name];
   if (raw === undefined || raw === null || raw === "") return DEFAULTS[name];
   const n = Number(raw);
-  return Number.isFinite(n) && n >= 0 ? n : DEFAULTS[name];
+  return Number.isFinite(n) && n >= min ? n : DEFAULTS[name];
 }
 
 function str(env, name, fallback = "") {
@@ -44,14 +50,14 @@ export function settings(env) {
     allowedOrigins: origins,
     writeKey: str(env, "WRITE_KEY"),
     userIdSalt: str(env, "USER_ID_SALT"),
-    maxBodyBytes: num(env, "MAX_BODY_BYTES"),
-    maxEvents: num(env, "MAX_EVENTS_PER_BATCH"),
+    maxBodyBytes: num(env, "MAX_BODY_BYTES", 1),
+    maxEvents: num(env, "MAX_EVENTS_PER_BATCH", 1),
     rate: {
-      ipBurst: num(env, "RATE_IP_BURST"),
+      ipBurst: num(env, "RATE_IP_BURST", 1),
       ipPerSecond: num(env, "RATE_IP_PER_SECOND"),
-      sessionBurst: num(env, "RATE_SESSION_BURST"),
+      sessionBurst: num(env, "RATE_SESSION_BURST", 1),
       sessionPerSecond: num(env, "RATE_SESSION_PER_SECOND"),
-      maxKeys: num(env, "RATE_MAX_KEYS"),
+      maxKeys: num(env, "RATE_MAX_KEYS", 1),
     },
     trackInSession: str(env, "TRACK_IN_SESSION", "true") !== "false",
     sink: {

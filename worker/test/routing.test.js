@@ -29,7 +29,7 @@ describe("routing", () => {
     // A deployment with its Durable Object binding missing: the decide route throws.
     const request = new Request(BASE + "/v1/decide", {
       method: "POST",
-      headers: { "x-ep-write-key": WRITE_KEY, "cf-connecting-ip": freshIp(), origin: ORIGIN },
+      headers: { "content-type": "application/json", "x-ep-write-key": WRITE_KEY, "cf-connecting-ip": freshIp(), origin: ORIGIN },
       body: JSON.stringify({ sessionId: freshSession(), slot: "home-recs" }),
     });
     const res = await worker.fetch(request, { ...env, SESSIONS: undefined }, createExecutionContext());
