@@ -28,6 +28,9 @@ pub struct Config {
     pub produce_timeout: Duration,
     /// The id this gateway answers to in v3 paths (`/v3/clusters/{cluster_id}/...`).
     pub cluster_id: String,
+    /// When set, the only topics that may be produced to or listed; any other answers 404
+    /// like a missing topic. Internal topics (`__*`) are never reachable either way.
+    pub topics: Option<Vec<String>>,
 }
 
 impl Default for Config {
@@ -42,6 +45,7 @@ impl Default for Config {
             max_connections: 1024,
             produce_timeout: Duration::from_secs(10),
             cluster_id: "ep-local".to_string(),
+            topics: None,
         }
     }
 }
@@ -62,6 +66,7 @@ Options (each also read from the environment variable shown):
   --max-connections N      concurrent HTTP connections [EP_GATEWAY_MAX_CONNECTIONS, default 1024]
   --produce-timeout-ms MS  bound on one produce       [EP_GATEWAY_PRODUCE_TIMEOUT_MS, default 10000]
   --cluster-id ID          cluster id for v3 paths    [EP_GATEWAY_CLUSTER_ID, default ep-local]
+  --topics NAME[,..]       the only topics served     [EP_GATEWAY_TOPICS, default: every non-internal topic]
   -h, --help               print this help
 ";
 
@@ -82,6 +87,7 @@ const FLAGS: &[&str] = &[
     "max-connections",
     "produce-timeout-ms",
     "cluster-id",
+    "topics",
 ];
 
 fn env_name(flag: &str) -> String {
@@ -178,6 +184,23 @@ impl Config {
             }
             c.cluster_id = v;
         }
+        if let Some(v) = get("topics") {
+            let topics: Vec<String> = v
+                .split(',')
+                .map(|t| t.trim().to_string())
+                .filter(|t| !t.is_empty())
+                .collect();
+            if topics.is_empty() {
+                return Err("--topics: no topic given".to_string());
+            }
+            if let Some(bad) = topics
+                .iter()
+                .find(|t| !crate::api::valid_topic_name(t) || t.starts_with("__"))
+            {
+                return Err(format!("--topics: '{bad}' is not a producible topic name"));
+            }
+            c.topics = Some(topics);
+        }
         Ok(Command::Run(c))
     }
 }
@@ -237,6 +260,15 @@ mod tests {
         assert_eq!(c.brokers, vec!["127.0.0.1:29092".to_string()]);
         assert_eq!(c.max_in_flight, 3);
         assert_eq!(c.token.as_deref(), Some("s3cret"));
+        assert_eq!(c.topics, None);
+        let Ok(Command::Run(c)) = parse(&[], &[("EP_GATEWAY_TOPICS", "ep-events, ep-other")])
+        else {
+            panic!("must parse")
+        };
+        assert_eq!(
+            c.topics,
+            Some(vec!["ep-events".to_string(), "ep-other".to_string()])
+        );
     }
 
     #[test]
@@ -247,6 +279,9 @@ mod tests {
             (&["--max-in-flight", "-1"], "--max-in-flight"),
             (&["--token", ""], "--token"),
             (&["--cluster-id", "a/b"], "--cluster-id"),
+            (&["--topics", ","], "--topics"),
+            (&["--topics", "ep-events,../x"], "--topics"),
+            (&["--topics", "__consumer_offsets"], "--topics"),
             (&["--bogus", "1"], "--bogus"),
             (&["--broker"], "--broker"),
             (&["stray"], "stray"),

@@ -12,10 +12,9 @@ use std::fmt;
 pub enum ErrorCode {
     /// 400: the body is not JSON.
     MalformedJson = 400,
-    /// 401: a token is configured and the request carries none (or not as a Bearer token).
+    /// 401: a token is configured and the request carries none, not as a Bearer token, or
+    /// a wrong one (compared in constant time).
     Unauthorized = 40101,
-    /// 403: the Bearer token is wrong.
-    Forbidden = 40301,
     /// 404: no such route.
     NotFound = 404,
     /// 404: the topic does not exist on the broker (or its name is not a legal topic name).
@@ -53,7 +52,6 @@ impl ErrorCode {
         match self {
             ErrorCode::MalformedJson => 400,
             ErrorCode::Unauthorized => 401,
-            ErrorCode::Forbidden => 403,
             ErrorCode::NotFound | ErrorCode::TopicNotFound | ErrorCode::ClusterNotFound => 404,
             ErrorCode::MethodNotAllowed => 405,
             ErrorCode::RequestTimeout => 408,
@@ -176,10 +174,17 @@ pub fn classify_kafka_error(err: &rskafka::client::error::Error) -> RecordError 
         #[allow(unreachable_patterns)]
         _ => true,
     };
-    RecordError {
-        retriable,
-        message: format!("Kafka produce failed: {err}"),
-    }
+    // The client sees a stable message: the Kafka error's name, never rskafka's text, which
+    // can carry broker addresses and internals. The caller logs the whole error.
+    let message = match err {
+        Error::ServerError { protocol_error, .. } => {
+            format!("Kafka produce failed: {protocol_error:?}")
+        }
+        Error::Timeout => "Kafka produce timed out".to_string(),
+        _ if retriable => "Kafka unavailable".to_string(),
+        _ => "Kafka produce failed".to_string(),
+    };
+    RecordError { retriable, message }
 }
 
 #[cfg(test)]
@@ -191,7 +196,6 @@ mod tests {
         let table = [
             (ErrorCode::MalformedJson, 400, 400),
             (ErrorCode::Unauthorized, 401, 40101),
-            (ErrorCode::Forbidden, 403, 40301),
             (ErrorCode::TopicNotFound, 404, 40401),
             (ErrorCode::ClusterNotFound, 404, 40403),
             (ErrorCode::PayloadTooLarge, 413, 413),
@@ -239,8 +243,11 @@ mod tests {
         assert!(timeout.retriable);
         assert_eq!(timeout.v2_code(), 2);
         assert_eq!(timeout.to_api_error().code, ErrorCode::KafkaRetriable);
-        let bad = classify_kafka_error(&Error::InvalidResponse("garbage".into()));
+        let bad = classify_kafka_error(&Error::InvalidResponse(
+            "garbage from broker 10.0.0.7:9092".into(),
+        ));
         assert!(!bad.retriable);
+        assert_eq!(bad.message, "Kafka produce failed");
         assert_eq!(bad.v2_code(), 1);
         assert_eq!(bad.to_api_error().code.status(), 500);
     }

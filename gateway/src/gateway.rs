@@ -64,6 +64,20 @@ impl Gateway {
             })
     }
 
+    /// Whether `topic` may be produced to or listed: a legal Kafka name (so nothing like a
+    /// path or `..` reaches the broker), not internal (`__consumer_offsets` and the like hold
+    /// the cluster's own state), and in `--topics` when that is set. Existence is checked
+    /// later against the broker's full topic list, never by a lookup that could create it.
+    pub fn topic_allowed(&self, topic: &str) -> bool {
+        crate::api::valid_topic_name(topic)
+            && !topic.starts_with("__")
+            && self
+                .config
+                .topics
+                .as_ref()
+                .is_none_or(|allowed| allowed.iter().any(|t| t == topic))
+    }
+
     /// Produce requests being processed now.
     pub fn in_flight(&self) -> usize {
         self.config
@@ -222,6 +236,38 @@ mod tests {
         assert_eq!(p[0], 16); // the Java client's placement of "foobar" over 50 partitions
         assert_eq!(p[1], 0);
         assert_ne!(p[2], p[3], "keyless records rotate");
+    }
+
+    #[test]
+    fn topic_names_are_checked_before_the_broker_sees_them() {
+        let open = gateway(1);
+        for ok in ["ep-events", "a.b_c-1", &"t".repeat(249)] {
+            assert!(open.topic_allowed(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            ".",
+            "..",
+            "../ep-events",
+            "%2e%2e",
+            "a/b",
+            "a%2Fb",
+            "ep events",
+            "ep-events\0",
+            "épreuve",
+            "__consumer_offsets",
+            "__transaction_state",
+            &"t".repeat(250),
+        ] {
+            assert!(!open.topic_allowed(bad), "{bad:?}");
+        }
+        let only = Gateway::new(Config {
+            topics: Some(vec!["ep-events".to_string()]),
+            ..Config::default()
+        });
+        assert!(only.topic_allowed("ep-events"));
+        assert!(!only.topic_allowed("ep-other"));
+        assert!(!only.topic_allowed("ep-events-dlq"));
     }
 
     #[test]

@@ -41,11 +41,20 @@ pub struct Kafka {
     partition_clients: Mutex<HashMap<(String, i32), Arc<PartitionClient>>>,
 }
 
+/// A retriable 503. The detail (rskafka's text, which names broker addresses) goes to the
+/// gateway's log only; the client learns which step failed.
 fn unavailable(what: &str, err: impl std::fmt::Display) -> ApiError {
+    eprintln!("ep-gateway: Kafka unavailable ({what}): {err}");
     ApiError::new(
         ErrorCode::KafkaRetriable,
-        format!("Kafka unavailable ({what}): {err}"),
+        format!("Kafka unavailable ({what})"),
     )
+}
+
+/// Classifies an rskafka error for the client, logging the whole of it here.
+fn logged(what: &str, err: &rskafka::client::error::Error) -> RecordError {
+    eprintln!("ep-gateway: Kafka {what} failed: {err}");
+    classify_kafka_error(err)
 }
 
 impl Kafka {
@@ -175,7 +184,7 @@ impl Kafka {
         let create = client.partition_client(topic, partition, UnknownTopicHandling::Error);
         let pc = match tokio::time::timeout(self.timeout, create).await {
             Ok(Ok(pc)) => Arc::new(pc),
-            Ok(Err(e)) => return Err(classify_kafka_error(&e)),
+            Ok(Err(e)) => return Err(logged("leader lookup", &e)),
             Err(_) => {
                 return Err(RecordError {
                     retriable: true,
@@ -209,7 +218,7 @@ impl Kafka {
                 retriable: false,
                 message: format!("Kafka returned {} offsets for {n} records", offsets.len()),
             }),
-            Ok(Err(e)) => Err(classify_kafka_error(&e)),
+            Ok(Err(e)) => Err(logged("produce", &e)),
             Err(_) => Err(RecordError {
                 retriable: true,
                 message: "Kafka produce timed out".into(),

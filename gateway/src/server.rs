@@ -56,7 +56,11 @@ fn error_response(e: &ApiError, content_type: &str) -> Resp {
 }
 
 /// Compares in time that depends only on the expected token's length, so response timing
-/// does not reveal how many leading bytes of a guess were right.
+/// does not reveal how many leading bytes of a guess were right: the loop always walks the
+/// whole expected token, ORs every byte difference together and never exits early; a guess
+/// of another length is folded into the same `diff` (a shorter guess reads as zero bytes,
+/// a longer one is never read past the expected length), so the only thing the time depends
+/// on is the configured token's length, which the guesser cannot vary.
 pub fn constant_time_eq(given: &[u8], expected: &[u8]) -> bool {
     let mut diff = given.len() ^ expected.len();
     for (i, e) in expected.iter().enumerate() {
@@ -88,7 +92,8 @@ pub fn authorize(expected: Option<&str>, header: Option<&[u8]>) -> Result<(), Ap
     if constant_time_eq(given, expected.as_bytes()) {
         Ok(())
     } else {
-        Err(ApiError::new(ErrorCode::Forbidden, "Invalid token"))
+        // 401 like a missing token (RFC 6750 invalid_token): the client must authenticate.
+        Err(ApiError::new(ErrorCode::Unauthorized, "Invalid token"))
     }
 }
 
@@ -118,10 +123,13 @@ async fn read_body(gw: &Gateway, req: Request<Incoming>) -> Result<Bytes, ApiErr
         {
             Err(too_large())
         }
-        Ok(Err(e)) => Err(ApiError::new(
-            ErrorCode::MalformedJson,
-            format!("Could not read the body: {e}"),
-        )),
+        Ok(Err(e)) => {
+            eprintln!("ep-gateway: reading a request body failed: {e}");
+            Err(ApiError::new(
+                ErrorCode::MalformedJson,
+                "Could not read the request body",
+            ))
+        }
         Err(_) => Err(ApiError::new(
             ErrorCode::RequestTimeout,
             "Timed out reading the request body",
@@ -138,7 +146,7 @@ fn content_type(req: &Request<Incoming>) -> Option<String> {
 
 async fn produce_v2(gw: &Gateway, topic: &str, req: Request<Incoming>) -> Result<Resp, ApiError> {
     api::check_content_type(content_type(&req).as_deref(), V2_CONTENT_TYPES)?;
-    if !api::valid_topic_name(topic) {
+    if !gw.topic_allowed(topic) {
         return Err(ApiError::topic_not_found());
     }
     let _slot = gw.admit()?;
@@ -172,7 +180,7 @@ fn all_failed(outcomes: &[Outcome]) -> Option<ApiError> {
 
 async fn produce_v3(gw: &Gateway, topic: &str, req: Request<Incoming>) -> Result<Resp, ApiError> {
     api::check_content_type(content_type(&req).as_deref(), &["application/json"])?;
-    if !api::valid_topic_name(topic) {
+    if !gw.topic_allowed(topic) {
         return Err(ApiError::topic_not_found());
     }
     let _slot = gw.admit()?;
@@ -216,7 +224,8 @@ async fn produce_v3(gw: &Gateway, topic: &str, req: Request<Incoming>) -> Result
 }
 
 async fn list_topics_v2(gw: &Gateway) -> Result<Resp, ApiError> {
-    let names = gw.kafka.list_topics().await?;
+    let mut names = gw.kafka.list_topics().await?;
+    names.retain(|t| gw.topic_allowed(t));
     Ok(json_response(200, V2_RESPONSE_TYPE, &json!(names)))
 }
 
@@ -228,7 +237,12 @@ fn cluster_v3(gw: &Gateway) -> Value {
     })
 }
 
-async fn health(gw: &Gateway) -> Resp {
+/// Liveness for anyone; the counters only for a caller that may produce (any caller when no
+/// token is configured). Never the broker addresses, versions or configuration.
+async fn health(gw: &Gateway, authorized: bool) -> Resp {
+    if !authorized {
+        return json_response(200, "application/json", &json!({ "status": "ok" }));
+    }
     let s = &gw.stats;
     json_response(
         200,
@@ -257,11 +271,12 @@ pub async fn handle(gw: Arc<Gateway>, req: Request<Incoming>) -> Resp {
         V2_RESPONSE_TYPE
     };
 
-    if method == Method::GET && segments.as_slice() == ["healthz"] {
-        return health(&gw).await;
-    }
     let auth = req.headers().get(AUTHORIZATION).map(|v| v.as_bytes());
-    if let Err(e) = authorize(gw.config.token.as_deref(), auth) {
+    let authorized = authorize(gw.config.token.as_deref(), auth);
+    if method == Method::GET && segments.as_slice() == ["healthz"] {
+        return health(&gw, authorized.is_ok()).await;
+    }
+    if let Err(e) = authorized {
         return error_response(&e, err_type);
     }
 
@@ -371,11 +386,32 @@ mod tests {
     use super::*;
 
     #[test]
-    fn token_comparison() {
+    fn token_comparison_equal_length() {
         assert!(constant_time_eq(b"s3cret", b"s3cret"));
-        for wrong in [&b""[..], b"s3cre", b"s3cret!", b"S3cret", b"x3cret"] {
+        assert!(constant_time_eq(b"", b""));
+        // A difference at the first, a middle and the last byte; every bit of a byte.
+        for wrong in [&b"x3cret"[..], b"s3Cret", b"s3crex", b"S3cret"] {
             assert!(!constant_time_eq(wrong, b"s3cret"), "{wrong:?}");
         }
+        for bit in 0..8 {
+            let mut flipped = *b"s3cret";
+            flipped[5] ^= 1 << bit;
+            assert!(!constant_time_eq(&flipped, b"s3cret"), "bit {bit}");
+        }
+    }
+
+    #[test]
+    fn token_comparison_unequal_length() {
+        // Shorter (a prefix, empty), longer (an extension, a repeat): none match, in
+        // either direction, and a zero-padded prefix cannot pass for the token.
+        for wrong in [&b""[..], b"s3cre", b"s3cret!", b"s3crets3cret", b"s3cret\0"] {
+            assert!(!constant_time_eq(wrong, b"s3cret"), "{wrong:?}");
+            assert!(!constant_time_eq(b"s3cret", wrong), "{wrong:?} as expected");
+        }
+        assert!(!constant_time_eq(b"ab", b"ab\0"));
+        assert!(!constant_time_eq(b"ab\0", b"ab"));
+        let long = vec![b'k'; 64 * 1024];
+        assert!(!constant_time_eq(&long, b"s3cret"));
     }
 
     #[test]
@@ -391,10 +427,22 @@ mod tests {
             Some(40101)
         );
         assert_eq!(code(authorize(Some("t0k"), Some(b"Bearer"))), Some(40101));
-        assert_eq!(
-            code(authorize(Some("t0k"), Some(b"Bearer t0K"))),
-            Some(40301)
-        );
-        assert_eq!(code(authorize(Some("t0k"), Some(b"Bearer "))), Some(40301));
+        for wrong in [
+            &b"Bearer t0K"[..],
+            b"Bearer ",
+            b"Bearer t0k ",
+            b"Bearer  t0k",
+            b"Bearer t0",
+            b"Bearer t0kt0k",
+            b"t0k",
+            b"Bearert0k",
+        ] {
+            assert_eq!(
+                code(authorize(Some("t0k"), Some(wrong))),
+                Some(40101),
+                "{}",
+                String::from_utf8_lossy(wrong)
+            );
+        }
     }
 }

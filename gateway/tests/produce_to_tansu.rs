@@ -213,7 +213,7 @@ async fn produces_through_the_gateway_into_tansu() {
     );
     assert_eq!(
         (r.status, r.json()["error_code"].clone()),
-        (403, json!(40301))
+        (401, json!(40101))
     );
 
     // Wrong content type, unknown topic (which must not get created), bad partition, too large.

@@ -15,6 +15,7 @@ import bundledPage from "../fixtures/storefront.html";
 import { sessionStub } from "./decide.js";
 import { toBase64 } from "./base64.js";
 import { HttpError } from "./http.js";
+import { clientIp, ipLimiter } from "./ratelimit.js";
 
 export const SESSION_COOKIE = "ep_sid";
 const DEFAULT_K = 4;
@@ -94,6 +95,21 @@ export async function render(request, env, ctx, s) {
   const type = origin.headers.get("content-type") ?? "";
   const isPage = url.pathname === "/" || url.pathname.startsWith("/p/");
   if (!isPage || !origin.ok || !type.includes("text/html")) return origin;
+
+  // Every personalized render without a cookie starts a session object, so
+  // renders share the per-IP budget (their own bucket, same sizes). Over it,
+  // the page is served as the storefront made it: static slots, no session,
+  // no cookie. The shopper still gets a page; a script gets no objects.
+  const wait = ipLimiter.take(
+    [{ key: "render:" + clientIp(request), cost: 1 }],
+    { burst: s.rate.ipBurst, perSecond: s.rate.ipPerSecond, maxKeys: s.rate.maxKeys },
+    Date.now(),
+  );
+  if (wait > 0) {
+    const headers = new Headers(origin.headers);
+    headers.set("cache-control", "private, no-store");
+    return new Response(origin.body, { status: origin.status, headers });
+  }
 
   let sessionId = cookieValue(request, SESSION_COOKIE);
   const isNew = !sessionId || !SID_RE.test(sessionId);

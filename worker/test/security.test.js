@@ -413,6 +413,24 @@ describe("control: rate limiting (per isolate)", () => {
     const other = await direct("/v1/collect", { body: { events: [event("page_view", freshSession())] }, env: small });
     expect(other.res.status).toBe(200);
   });
+
+  it("page renders share the per-IP budget: over it the page is served static, with no session object and no cookie", async () => {
+    const ip = freshIp();
+    const small = { ...env, RATE_IP_BURST: "1", RATE_IP_PER_SECOND: "0.001" };
+    const render = async () => {
+      const res = await worker.fetch(new Request(BASE + "/", { headers: { "cf-connecting-ip": ip } }), small, createExecutionContext());
+      return { res, html: await res.text() };
+    };
+    const first = await render();
+    expect(first.res.status).toBe(200);
+    expect(first.html).toContain('id="ep-snapshot"');
+    expect(first.res.headers.get("set-cookie")).toContain("ep_sid=");
+    const second = await render();
+    expect(second.res.status).toBe(200);
+    expect(second.html).not.toContain('id="ep-snapshot"');
+    expect(second.html).toContain("data-ep-slot");
+    expect(second.res.headers.get("set-cookie")).toBeNull();
+  });
 });
 
 describe("control: no client IP forwarded", () => {
