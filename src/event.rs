@@ -387,7 +387,12 @@ fn timestamp(v: &Value, path: &str, now_ms: f64) -> Result<f64> {
         return Err(Error::new(
             ErrorCode::BadTimestamp,
             path,
-            format!("{} s in the future; at most {} s allowed", ((t - now_ms) / 1000.0).round(), MAX_FUTURE_SKEW_MS / 1000.0),
+            // Numbers printed as JS does: core's f64 Display is not in the wasm build.
+            format!(
+                "{} s in the future; at most {} s allowed",
+                crate::json::number_text(((t - now_ms) / 1000.0).round()),
+                crate::json::number_text(MAX_FUTURE_SKEW_MS / 1000.0)
+            ),
         ));
     }
     Ok(t)

@@ -328,7 +328,7 @@ pub fn parse_iso8601(s: &str) -> Option<f64> {
             while b.get(end).is_some_and(u8::is_ascii_digit) {
                 end += 1;
             }
-            let frac: f64 = s.get(pos..end)?.parse().ok()?;
+            let frac = crate::json::parse_decimal(s.get(pos..end)?)?;
             sec += frac;
             pos = end;
         }

@@ -57,3 +57,78 @@ fn model_ranks_like_native_in_node() {
 fn decide_uses_the_loaded_model_in_node() {
     decide_uses_the_loaded_model();
 }
+
+/// The wasm build formats and parses numbers through the host (`String(n)`,
+/// `parseFloat`) instead of core's float code. Both must agree with core bit
+/// for bit: the shortest digits that round-trip, and correctly rounded parsing.
+#[wasm_bindgen_test]
+fn host_number_text_matches_core_bit_for_bit() {
+    use edge_personalize::json::{number_text, parse_decimal};
+    let mut rng = fastrand::Rng::with_seed(11);
+    let (mut checked, mut ties) = (0, 0);
+    for i in 0..20_000 {
+        let n = match i % 3 {
+            0 => f64::from_bits(rng.u64(..)),
+            1 => f64::from(rng.u32(..)) / 100.0,
+            _ => rng.f64() * 10f64.powi(rng.i32(-30..30)),
+        };
+        if !n.is_finite() || n == 0.0 {
+            continue;
+        }
+        let text = number_text(n);
+        // Round trip through core's parser and through ours.
+        assert_eq!(text.parse::<f64>().map(f64::to_bits), Ok(n.to_bits()), "{n:e} -> {text}");
+        assert_eq!(parse_decimal(&text).map(f64::to_bits), Some(n.to_bits()), "{text}");
+        // Shortest: as many significant digits as core's `{:e}`, and the same
+        // ones except where two shortest candidates are exactly as close to n:
+        // ECMAScript then takes the even last digit, core rounds half up
+        // (2110819655532947.25 is "2110819655532947.2" in JS, "...47.3" in core).
+        let core = format!("{:e}", n.abs());
+        let core_digits: String = core.split('e').next().unwrap_or("").chars().filter(char::is_ascii_digit).collect();
+        let core_digits = core_digits.trim_end_matches('0');
+        let mantissa = text.split('e').next().unwrap_or("");
+        let ours: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+        let ours = ours.trim_start_matches('0').trim_end_matches('0');
+        assert_eq!(ours.len(), core_digits.len(), "{n:e} -> {text}");
+        if ours != core_digits {
+            ties += 1;
+            let last = ours.bytes().last().unwrap_or(b'1');
+            assert!(last % 2 == 0, "{n:e} -> {text}: differs from core without being the even tie");
+            assert_eq!(ours.get(..ours.len() - 1), core_digits.get(..core_digits.len() - 1), "{n:e} -> {text}");
+        }
+        checked += 1;
+    }
+    assert!(checked > 15_000);
+    assert!(ties < checked / 100, "{ties} ties of {checked}");
+    for (n, want) in [(1e21, "1e+21"), (1e-7, "1e-7"), (1.2345e-7, "1.2345e-7"), (0.000001, "0.000001"), (-2.5, "-2.5")] {
+        assert_eq!(number_text(n), want);
+    }
+}
+
+#[wasm_bindgen_test]
+fn host_parse_decimal_matches_core_bit_for_bit() {
+    use edge_personalize::json::parse_decimal;
+    let mut rng = fastrand::Rng::with_seed(12);
+    for _ in 0..20_000 {
+        let mut s = String::new();
+        if rng.bool() {
+            s.push('-');
+        }
+        let digits = rng.usize(1..=30);
+        let point = rng.usize(0..=digits);
+        for i in 0..digits {
+            if i == point && i > 0 {
+                s.push('.');
+            }
+            s.push(char::from(b'0' + rng.u8(0..10)));
+        }
+        if rng.bool() {
+            s.push('e');
+            s.push_str(&rng.i32(-340..330).to_string());
+        }
+        assert_eq!(parse_decimal(&s).map(f64::to_bits), s.parse::<f64>().ok().map(f64::to_bits), "{s}");
+    }
+    for bad in ["", ".", "-", "1e", "Infinity", "1x", "NaN", "inf"] {
+        assert_eq!(parse_decimal(bad), None, "{bad:?}");
+    }
+}

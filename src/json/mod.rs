@@ -7,12 +7,14 @@
 //! duplicate key replaces the earlier one. `__proto__` and `constructor` are
 //! ordinary keys here: there is no prototype to pollute.
 
+mod num;
 mod parse;
 mod serde_impl;
 mod write;
 
+pub use num::parse_decimal;
 pub use parse::parse;
-pub use write::{to_json_string, write_json};
+pub use write::{number_text, to_json_string, write_json};
 
 /// A JSON value. Numbers are f64, as in JavaScript; NaN and infinities never
 /// come out of the parser.

@@ -364,8 +364,8 @@ impl<'a> Parser<'a> {
                 return Ok(Value::Number(if neg { -n } else { n }));
             }
         }
-        match s.parse::<f64>() {
-            Ok(n) if n.is_finite() => Ok(Value::Number(n)),
+        match super::num::parse_decimal(s) {
+            Some(n) if n.is_finite() => Ok(Value::Number(n)),
             _ => Err(self.expected_at(start, "a number within the f64 range")),
         }
     }

@@ -59,6 +59,13 @@ pub fn to_json_string(v: &Value) -> String {
     out
 }
 
+/// A number as JavaScript's `String(n)` gives it (NaN/infinity: `null`), for messages.
+pub fn number_text(n: f64) -> String {
+    let mut out = String::new();
+    write_number(n, &mut out);
+    out
+}
+
 /// Appends a number as JavaScript's `String(n)` would (NaN/infinity: `null`).
 pub(crate) fn write_number(n: f64, out: &mut String) {
     if !n.is_finite() {
@@ -74,40 +81,7 @@ pub(crate) fn write_number(n: f64, out: &mut String) {
         let _ = write!(out, "{}", n as i64);
         return;
     }
-    // `{:e}` gives the shortest round-trip digits: "1.2345e-7", "5e21".
-    let sci = format!("{:e}", n.abs());
-    let (mantissa, exp) = sci.split_once('e').unwrap_or((sci.as_str(), "0"));
-    let exp: i32 = exp.parse().unwrap_or(0);
-    let digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
-    let k = digits.len() as i32;
-    // exp is an f64's decimal exponent (-324..=308) and k <= 17, so the
-    // saturating ops below never saturate.
-    let point = exp.saturating_add(1); // ECMAScript's n: the decimal point sits after `point` digits
-    if n < 0.0 {
-        out.push('-');
-    }
-    if k <= point && point <= 21 {
-        out.push_str(&digits);
-        out.extend(std::iter::repeat_n('0', point.saturating_sub(k) as usize));
-    } else if 0 < point && point <= 21 {
-        let (a, b) = digits.split_at(point as usize);
-        out.push_str(a);
-        out.push('.');
-        out.push_str(b);
-    } else if -6 < point && point <= 0 {
-        out.push_str("0.");
-        out.extend(std::iter::repeat_n('0', point.saturating_neg() as usize));
-        out.push_str(&digits);
-    } else {
-        let (first, rest) = digits.split_at(1);
-        out.push_str(first);
-        if !rest.is_empty() {
-            out.push('.');
-            out.push_str(rest);
-        }
-        let e = point.saturating_sub(1);
-        let _ = write!(out, "e{}{}", if e < 0 { '-' } else { '+' }, e.abs());
-    }
+    super::num::write_shortest(n, out);
 }
 
 /// Appends `s` as a quoted JSON string.

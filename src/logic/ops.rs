@@ -128,8 +128,8 @@ fn decimal_prefix(s: &str) -> Option<(f64, usize)> {
         }
     }
     let text = s.get(..end)?;
-    // Rust accepts the same decimal grammar ("1.", ".5", "+1e3").
-    text.parse::<f64>().ok().map(|n| (n, end))
+    // The same decimal grammar ("1.", ".5", "+1e3").
+    crate::json::parse_decimal(text).map(|n| (n, end))
 }
 
 /// JavaScript's global `parseFloat`: `ToString`, skip leading white space,

@@ -4,6 +4,7 @@
 #[cfg(feature = "alloc-stats")]
 mod alloc_stats;
 mod condition;
+pub(crate) mod host;
 pub mod interop;
 mod outbox;
 mod personalizer;
