@@ -146,8 +146,26 @@ impl Engine {
 
     /// Validates and applies an event; returns it as stored (with id, time,
     /// session and group filled in).
+    ///
+    /// An event whose id the session has already applied (within the last
+    /// `MAX_SEEN_EVENT_IDS` events, across snapshot/restore and session
+    /// renewal) changes nothing and fails with `DUPLICATE_EVENT`. Why an error
+    /// and not a silent success: the stream behind the outbox is
+    /// at-least-once, so re-deliveries are expected, and the caller must be
+    /// able to tell "counted" from "already counted" (a page that re-tracks
+    /// its own events by mistake would otherwise double-count unnoticed in
+    /// every other consumer). At-least-once senders treat the code as success.
     pub fn track(&mut self, v: &Value, now_ms: f64) -> Result<Event> {
         let mut ev = Event::from_value(v, now_ms)?;
+        if let Some(id) = ev.id.as_deref() {
+            if self.session.has_seen_event(id) {
+                return Err(Error::new(
+                    ErrorCode::DuplicateEvent,
+                    "id",
+                    format!("event \"{}\" was already tracked; nothing was counted again", id.chars().take(40).collect::<String>()),
+                ));
+            }
+        }
         let ts = ev.ts.unwrap_or(now_ms);
         match ev.session_id.as_deref() {
             Some(sid) if sid != self.session.id => self.session.renew(sid.to_string(), ts),

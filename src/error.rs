@@ -44,6 +44,9 @@ pub enum ErrorCode {
     NotFound,
     /// A config object that is not valid.
     InvalidConfig,
+    /// An event whose id this session has already tracked: nothing was
+    /// counted again (at-least-once senders may treat it as success).
+    DuplicateEvent,
 }
 
 impl ErrorCode {
@@ -66,11 +69,12 @@ impl ErrorCode {
             ErrorCode::ModelVersion => "MODEL_VERSION",
             ErrorCode::NotFound => "NOT_FOUND",
             ErrorCode::InvalidConfig => "INVALID_CONFIG",
+            ErrorCode::DuplicateEvent => "DUPLICATE_EVENT",
         }
     }
 
     /// Every code, for tests and docs that must cover them all.
-    pub const ALL: [ErrorCode; 16] = [
+    pub const ALL: [ErrorCode; 17] = [
         ErrorCode::InvalidJson,
         ErrorCode::TooLarge,
         ErrorCode::TooDeep,
@@ -87,6 +91,7 @@ impl ErrorCode {
         ErrorCode::ModelVersion,
         ErrorCode::NotFound,
         ErrorCode::InvalidConfig,
+        ErrorCode::DuplicateEvent,
     ];
 }
 

@@ -34,6 +34,8 @@ pub const MAX_AFFINITIES_PER_KIND: usize = 256;
 pub const MAX_CART_ITEMS: usize = 100;
 /// Purchased items remembered (for excluding them from slots).
 pub const MAX_PURCHASED_ITEMS: usize = 100;
+/// Event ids a session remembers to refuse re-delivered events (`DUPLICATE_EVENT`).
+pub const MAX_SEEN_EVENT_IDS: usize = 256;
 /// Inactivity that starts a new session.
 pub const SESSION_TIMEOUT_MS: f64 = 30.0 * 60.0 * 1000.0;
 /// Largest snapshot accepted by restore.

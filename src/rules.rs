@@ -97,10 +97,13 @@ impl RuleSet {
                     Error::new(ErrorCode::MissingField, "rules", "\"rules\" is required")
                 })?;
                 let list = rules.as_array().ok_or_else(|| wrong("rules", "an array", rules))?;
+                // As in the catalog: a version of the wrong type or length is
+                // an error, not silently dropped (it names what is deployed).
                 let version = match o.get("version") {
+                    None | Some(Value::Null) => String::new(),
                     Some(Value::String(s)) if s.len() <= MAX_ID_LEN => s.clone(),
                     Some(Value::Number(n)) => crate::json::to_json_string(&Value::Number(*n)),
-                    _ => String::new(),
+                    Some(other) => return Err(wrong("version", "a short string", other)),
                 };
                 (list, version)
             }

@@ -228,7 +228,8 @@ export type ErrorCode =
   | "MODEL_CORRUPT"
   | "MODEL_VERSION"
   | "NOT_FOUND"
-  | "INVALID_CONFIG";
+  | "INVALID_CONFIG"
+  | "DUPLICATE_EVENT";
 
 /**
  * What every engine call throws: a JS `Error` with a stable `code` and the
@@ -340,7 +341,7 @@ export class CompiledCondition {
 /** Per-event verdicts for a batch (array, `{events}`, or JSON text), as the Worker's `/v1/collect` uses them. */
 export function validateEvents(batch: unknown, nowMs: number, seed?: number | null): EventVerdict[];
 
-/** The engine's version and the snapshot format it reads, e.g. `edge-personalize 0.1.0 (snapshot v1)`. */
+/** The engine's version and the snapshot format it reads, e.g. `edge-personalize 0.1.0 (snapshot v2)`. */
 export function version(): string;
 
 /** Every stable error code. */

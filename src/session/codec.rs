@@ -96,6 +96,12 @@ impl<'a> Reader<'a> {
         }
         Ok(v)
     }
+    pub fn u64(&mut self) -> Result<u64> {
+        let b = self.take(8)?;
+        let mut a = [0u8; 8];
+        a.copy_from_slice(b);
+        Ok(u64::from_le_bytes(a))
+    }
     pub fn f32(&mut self) -> Result<f32> {
         let b = self.take(4)?;
         let mut a = [0u8; 4];

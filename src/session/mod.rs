@@ -3,7 +3,9 @@
 //! - the last [`SESSION_RING`] interactions with their timestamps;
 //! - time-decayed affinities per item, category and brand;
 //! - the cart, purchased items and per-type counters;
-//! - the session start; [`SESSION_TIMEOUT_MS`] of inactivity starts a new one.
+//! - the session start; [`SESSION_TIMEOUT_MS`] of inactivity starts a new one;
+//! - the ids of the last [`MAX_SEEN_EVENT_IDS`] tracked events, so a
+//!   re-delivered event is refused instead of counted twice.
 //!
 //! State changes only through [`Session::apply`], with the event's own time,
 //! so replaying the same events gives the same state everywhere.
@@ -19,7 +21,8 @@ pub use snapshot::SNAPSHOT_VERSION;
 
 use crate::event::{Event, EventType};
 use crate::json::{Map, Value};
-use crate::limits::{MAX_CART_ITEMS, MAX_PURCHASED_ITEMS, SESSION_RING, SESSION_TIMEOUT_MS};
+use crate::ids::fnv1a64;
+use crate::limits::{MAX_CART_ITEMS, MAX_PURCHASED_ITEMS, MAX_SEEN_EVENT_IDS, SESSION_RING, SESSION_TIMEOUT_MS};
 
 /// One remembered interaction with an item.
 #[derive(Clone, Debug, PartialEq)]
@@ -86,6 +89,12 @@ pub struct Session {
     /// Sum and count of prices seen, for the price-fit feature.
     pub price_sum: f64,
     pub price_count: u32,
+    /// 64-bit hashes of the ids of the last [`MAX_SEEN_EVENT_IDS`] applied
+    /// events, oldest first. The ring above keeps interactions, not event ids
+    /// (and skips page views and searches), so it cannot tell a re-delivery;
+    /// hashes keep the snapshot small (8 bytes an id instead of 26), and a
+    /// false match needs a 64-bit collision within 256 ids.
+    pub seen_event_ids: VecDeque<u64>,
 }
 
 impl Session {
@@ -105,6 +114,7 @@ impl Session {
             counters: [0; 9],
             price_sum: 0.0,
             price_count: 0,
+            seen_event_ids: VecDeque::new(),
         }
     }
 
@@ -114,15 +124,34 @@ impl Session {
     }
 
     /// Starts over under a new id after inactivity. The cart survives, as it
-    /// does in the shop itself; everything else is per session.
+    /// does in the shop itself, and so do the seen event ids (a retry can
+    /// arrive after the timeout); everything else is per session.
     pub fn renew(&mut self, id: String, now_ms: f64) {
         let cart = std::mem::take(&mut self.cart);
+        let seen = std::mem::take(&mut self.seen_event_ids);
         *self = Session::new(id, self.user_id.take(), now_ms, self.half_life_ms);
         self.cart = cart;
+        self.seen_event_ids = seen;
+    }
+
+    /// Whether an event with this id was applied within the remembered window.
+    pub fn has_seen_event(&self, event_id: &str) -> bool {
+        let h = fnv1a64(event_id.as_bytes());
+        self.seen_event_ids.iter().any(|&s| s == h)
+    }
+
+    fn remember_event_id(&mut self, event_id: &str) {
+        if self.seen_event_ids.len() >= MAX_SEEN_EVENT_IDS {
+            self.seen_event_ids.pop_front();
+        }
+        self.seen_event_ids.push_back(fnv1a64(event_id.as_bytes()));
     }
 
     /// Applies a validated event with its timestamp already set.
     pub fn apply(&mut self, ev: &Event, ts: f64) {
+        if let Some(id) = &ev.id {
+            self.remember_event_id(id);
+        }
         if ts > self.last_ms {
             self.last_ms = ts;
         }

@@ -2,8 +2,11 @@
 //!
 //! Layout (little endian, varints are LEB128):
 //! ```text
-//! "EPS" version:u8 | string table | session fields | ring | affinities ×3 | cart | purchased | fnv1a64:u64
+//! "EPS" version:u8 | string table | session fields | ring | affinities ×3 | cart | purchased
+//!     | seen event ids (v2: count, then fnv1a64 of each id as u64) | fnv1a64:u64
 //! ```
+//! Version 1 (no seen-ids section) is still read, with an empty window, so a
+//! shopper's stored session survives the upgrade.
 //! Strings (item ids, categories, brands) are stored once in a table and
 //! referenced by index; times are zigzag varint millisecond offsets from the
 //! session start. A 200-event session fits in a few KB.
@@ -19,8 +22,8 @@ use crate::error::{Error, ErrorCode, Result};
 use crate::event::EventType;
 use crate::ids::fnv1a64;
 use crate::limits::{
-    MAX_AFFINITIES_PER_KIND, MAX_CART_ITEMS, MAX_ID_LEN, MAX_PURCHASED_ITEMS, MAX_SNAPSHOT_BYTES,
-    SESSION_RING,
+    MAX_AFFINITIES_PER_KIND, MAX_CART_ITEMS, MAX_ID_LEN, MAX_PURCHASED_ITEMS, MAX_SEEN_EVENT_IDS,
+    MAX_SNAPSHOT_BYTES, SESSION_RING,
 };
 
 const MAGIC: &[u8; 3] = b"EPS";
@@ -28,8 +31,10 @@ const MAGIC: &[u8; 3] = b"EPS";
 const PAYLOAD_START: usize = MAGIC.len() + 1;
 /// The checksum's bytes at the end.
 const CHECKSUM_LEN: usize = 8;
-/// The snapshot format this build writes and reads.
-pub const SNAPSHOT_VERSION: u8 = 1;
+/// The snapshot format this build writes (it also reads version 1).
+/// Version 2 added the seen-event-id window.
+pub const SNAPSHOT_VERSION: u8 = 2;
+const SNAPSHOT_VERSION_WITHOUT_SEEN_IDS: u8 = 1;
 const MAX_STRINGS: usize = SESSION_RING * 3 + MAX_AFFINITIES_PER_KIND * 3 + MAX_CART_ITEMS + MAX_PURCHASED_ITEMS + 2;
 
 /// Interns strings into the table while the body is written.
@@ -103,6 +108,10 @@ impl Session {
         for p in &self.purchased {
             body.varint(strings.id(p));
         }
+        body.varint(self.seen_event_ids.len() as u64);
+        for h in &self.seen_event_ids {
+            body.buf.extend_from_slice(&h.to_le_bytes());
+        }
 
         let mut out = Writer::default();
         out.buf.extend_from_slice(MAGIC);
@@ -130,11 +139,11 @@ impl Session {
             return Err(Error::new(ErrorCode::SnapshotCorrupt, "", "not an edge-personalize session snapshot"));
         }
         let version = bytes.get(MAGIC.len()).copied().unwrap_or(0);
-        if version != SNAPSHOT_VERSION {
+        if version != SNAPSHOT_VERSION && version != SNAPSHOT_VERSION_WITHOUT_SEEN_IDS {
             return Err(Error::new(
                 ErrorCode::SnapshotVersion,
                 "",
-                format!("snapshot format version {version}; this build reads version {SNAPSHOT_VERSION}"),
+                format!("snapshot format version {version}; this build reads versions 1 to {SNAPSHOT_VERSION}"),
             ));
         }
         let (payload, sum) = bytes
@@ -210,6 +219,12 @@ impl Session {
         for _ in 0..n {
             s.purchased.push_back(get(r.varint()?)?);
         }
+        if version >= 2 {
+            let n = r.count(MAX_SEEN_EVENT_IDS)?;
+            for _ in 0..n {
+                s.seen_event_ids.push_back(r.u64()?);
+            }
+        }
         if !r.is_empty() {
             return Err(Error::new(ErrorCode::SnapshotCorrupt, "", "trailing bytes in snapshot"));
         }
@@ -250,7 +265,7 @@ mod tests {
         for i in 0..200u32 {
             let kind = kinds.get(i as usize % kinds.len()).copied().unwrap_or("product_view");
             let text = format!(
-                r#"{{"type":"{kind}","item":{{"id":"sku-{}","category":"category-{}","brand":"brand-{}","price":{}.99}}}}"#,
+                r#"{{"id":"ev-{i}","type":"{kind}","item":{{"id":"sku-{}","category":"category-{}","brand":"brand-{}","price":{}.99}}}}"#,
                 (i * 37) % 500,
                 i % 12,
                 i % 20,
@@ -274,6 +289,9 @@ mod tests {
         assert_eq!(back.cart, s.cart);
         assert_eq!(back.purchased, s.purchased);
         assert_eq!(back.counters, s.counters);
+        assert_eq!(back.seen_event_ids.len(), 200);
+        assert_eq!(back.seen_event_ids, s.seen_event_ids);
+        assert!(back.has_seen_event("ev-0") && back.has_seen_event("ev-199") && !back.has_seen_event("ev-200"));
         let now = T0 + 2_000_000.0;
         for (k, _) in s.categories.iter() {
             let a = s.categories.get(k, now, s.half_life_ms);
@@ -314,6 +332,27 @@ mod tests {
             *v = SNAPSHOT_VERSION + 1;
         }
         assert_eq!(Session::restore(&bytes).expect_err("future").code, ErrorCode::SnapshotVersion);
+    }
+
+    #[test]
+    fn version_1_snapshots_are_still_read_with_an_empty_id_window() {
+        let mut s = busy_session();
+        s.seen_event_ids.clear();
+        let v2 = s.snapshot();
+        // A v1 snapshot is the v2 body without the seen-ids count (one 0 byte
+        // when empty), under version byte 1 and its own checksum.
+        let body_end = v2.len() - 8;
+        assert_eq!(v2.get(body_end - 1), Some(&0));
+        let mut v1 = v2.get(..body_end - 1).expect("body").to_vec();
+        if let Some(v) = v1.get_mut(3) {
+            *v = 1;
+        }
+        let sum = fnv1a64(&v1);
+        v1.extend_from_slice(&sum.to_le_bytes());
+        let back = Session::restore(&v1).expect("v1 restores");
+        assert_eq!(back.recent, s.recent);
+        assert!(back.seen_event_ids.is_empty());
+        assert_eq!(back.snapshot(), v2);
     }
 
     #[test]

@@ -33,7 +33,16 @@ pub fn from_js(v: JsValue, path: &str) -> Result<Value, JsValue> {
         // The value deserializer's only depth error starts with "nesting deeper".
         // (serde-wasm-bindgen shows it as a JS Error: "Error: nesting deeper...").
         let text = msg.strip_prefix("Error: ").unwrap_or(&msg);
-        let code = if text.starts_with("nesting deeper") { ErrorCode::TooDeep } else { ErrorCode::WrongType };
+        // A JS NaN or ±Infinity is "JSON with NaN/Infinity where a number
+        // belongs" (INVALID_JSON), as the same value in JSON text is; the
+        // value visitor's only message for it ends "is not a JSON number".
+        let code = if text.starts_with("nesting deeper") {
+            ErrorCode::TooDeep
+        } else if text.contains("is not a JSON number") {
+            ErrorCode::InvalidJson
+        } else {
+            ErrorCode::WrongType
+        };
         to_js_error(&Error::new(code, path, format!("not a JSON-compatible value: {msg}")))
     })
 }

@@ -155,6 +155,11 @@ pub fn error_code_cases() -> Vec<(&'static str, Box<dyn Fn() -> String>)> {
             code_of(loaded_personalizer().load_model(&bytes))
         })),
         ("INVALID_CONFIG", Box::new(|| code_of(Personalizer::new(js(r#"{"halfLifeSeconds":"soon"}"#))))),
+        ("DUPLICATE_EVENT", Box::new(|| {
+            let mut p = loaded_personalizer();
+            p.track(js(r#"{"id":"ev-1","type":"page_view"}"#)).expect("first delivery");
+            code_of(p.track(js(r#"{"id":"ev-1","type":"page_view"}"#)))
+        })),
     ]
 }
 
