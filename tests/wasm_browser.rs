@@ -1,6 +1,7 @@
 //! The facade in headless Chromium, including the browser storage adapter.
 #![cfg(target_arch = "wasm32")]
 
+#[macro_use]
 mod wasm_common;
 
 use edge_personalize::wasm::Personalizer;
@@ -79,3 +80,6 @@ fn model_ranks_like_native_in_chromium() {
 fn decide_uses_the_loaded_model_in_chromium() {
     decide_uses_the_loaded_model();
 }
+
+// The hostile-input corpus (tests/hostile/cases.json), class by class.
+hostile_tests!("chromium");

@@ -1,6 +1,7 @@
 //! The facade in Node (wasm-bindgen-test's default environment).
 #![cfg(target_arch = "wasm32")]
 
+#[macro_use]
 mod wasm_common;
 
 use wasm_bindgen::JsValue;
@@ -132,3 +133,6 @@ fn host_parse_decimal_matches_core_bit_for_bit() {
         assert_eq!(parse_decimal(bad), None, "{bad:?}");
     }
 }
+
+// The hostile-input corpus (tests/hostile/cases.json), class by class.
+hostile_tests!("node");

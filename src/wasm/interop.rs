@@ -47,6 +47,14 @@ pub fn from_js(v: JsValue, path: &str) -> Result<Value, JsValue> {
     })
 }
 
+fn has_proto_key(v: &Value) -> bool {
+    match v {
+        Value::Object(m) => m.iter().any(|(k, v)| k == "__proto__" || has_proto_key(v)),
+        Value::Array(a) => a.iter().any(has_proto_key),
+        _ => false,
+    }
+}
+
 /// Like [`from_js`], but a string is parsed as JSON text first (for rules,
 /// catalogs and configs that arrive as fetched text).
 pub fn from_js_or_text(v: JsValue, path: &str) -> Result<Value, JsValue> {
@@ -58,6 +66,16 @@ pub fn from_js_or_text(v: JsValue, path: &str) -> Result<Value, JsValue> {
 
 /// A core value as a plain JS value (objects, not Maps).
 pub fn to_js(v: &Value) -> Result<JsValue, JsValue> {
+    // serde-wasm-bindgen sets object keys with `obj[key] = value`. For the key
+    // "__proto__" that calls the prototype setter instead of making a key:
+    // the key is lost, or an object value becomes the result's prototype (a
+    // rule's data or an event's properties coming back altered). JSON.parse
+    // makes it an own property, as JS callers' JSON has it; such values are
+    // rare, so the common path stays the direct one.
+    if has_proto_key(v) {
+        return js_sys::JSON::parse(&json::to_json_string(v))
+            .map_err(|_| to_js_error(&Error::new(ErrorCode::InvalidValue, "", "value not representable in JS")));
+    }
     v.serialize(&serde_wasm_bindgen::Serializer::json_compatible())
         .map_err(|e| to_js_error(&Error::new(ErrorCode::InvalidValue, "", e.to_string())))
 }

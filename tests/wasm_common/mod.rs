@@ -239,3 +239,438 @@ pub fn decide_uses_the_loaded_model() {
     let text = json::to_json_string(&d);
     assert!(text.contains(r#""model""#), "no item chosen by the model: {text}");
 }
+
+// ---------------------------------------------------------------------------
+// The hostile-input corpus (tests/hostile/cases.json) through the JS facade.
+// Same cases as the native runner (tests/hostile.rs); here the inputs are
+// real JS values: JSON.parse'd objects (so `__proto__` is an own key, as a JS
+// caller's data has it), real NaN/Infinity numbers and strings with unpaired
+// surrogates. After every input: the engine still decides like a reference
+// engine fed the same good state, its counters, ring and cart are the
+// reference's, and Object.prototype is untouched.
+
+#[path = "../hostile/corpus.rs"]
+pub mod hostile_corpus;
+
+use hostile_corpus::{Case, Input, Platform, Sources};
+
+const HOSTILE_HEALTH_REQUESTS: [&str; 2] = [r#"{"slot":"home","k":8}"#, r#"{"slot":"pdp","k":5,"item":"shoe-2"}"#];
+/// Debug-build wasm is slower than the native debug build; budgets are scaled.
+const WASM_BUDGET_FACTOR: f64 = 3.0;
+
+fn hostile_now() -> f64 {
+    js_sys::Date::now()
+}
+
+/// The same good events as the native runner (same ids, so duplicates aim at
+/// them, and the same count, so the v1-snapshot case cuts the same bytes),
+/// timed relative to the wall clock the facade uses.
+fn hostile_good_personalizer(with_events: bool) -> Personalizer {
+    let mut p = Personalizer::new(js(r#"{"seed": 11}"#)).expect("new");
+    p.load_catalog(JsValue::from_str(CATALOG)).expect("catalog");
+    p.load_rules(JsValue::from_str(RULES)).expect("rules");
+    p.load_model(MODEL).expect("model");
+    if with_events {
+        let t0 = hostile_now();
+        let events = [
+            r#"{"id":"good-1","type":"page_view","ts":TS,"context":{"page":"/"}}"#,
+            r#"{"id":"good-2","type":"product_view","ts":TS,"item":{"id":"shoe-1","category":"shoes","brand":"zoom","price":65}}"#,
+            r#"{"id":"good-3","type":"product_view","ts":TS,"item":{"id":"shoe-3","category":"shoes","brand":"acme","price":80}}"#,
+            r#"{"id":"good-4","type":"add_to_cart","ts":TS,"item":{"id":"bag-1","category":"bags","price":120}}"#,
+            r#"{"id":"good-5","type":"search","ts":TS,"query":"running shoes"}"#,
+        ];
+        for (i, e) in events.iter().enumerate() {
+            let ts = (t0 - 60_000.0 + i as f64 * 5_000.0).floor();
+            p.track(js(&e.replace("TS", &format!("{ts}")))).expect("good event");
+        }
+    }
+    p
+}
+
+/// Replaces the corpus markers inside a JSON.parse'd value with what JSON
+/// text cannot carry: NaN, ±Infinity, strings with an unpaired surrogate.
+fn revive(v: &JsValue) -> JsValue {
+    if let Some(s) = v.as_string() {
+        return match s.as_str() {
+            hostile_corpus::NAN_MARK => JsValue::from_f64(f64::NAN),
+            hostile_corpus::INF_MARK => JsValue::from_f64(f64::INFINITY),
+            hostile_corpus::NEG_INF_MARK => JsValue::from_f64(f64::NEG_INFINITY),
+            _ => match s.strip_prefix(hostile_corpus::LONE_SURROGATE_MARK) {
+                Some(prefix) => {
+                    let mut units: Vec<u16> = prefix.encode_utf16().collect();
+                    units.push(0xD800);
+                    js_sys::JsString::from_char_code(&units).into()
+                }
+                None => v.clone(),
+            },
+        };
+    }
+    if js_sys::Array::is_array(v) {
+        let a: &js_sys::Array = v.unchecked_ref();
+        for i in 0..a.length() {
+            a.set(i, revive(&a.get(i)));
+        }
+    } else if v.is_object() {
+        let o: &js_sys::Object = v.unchecked_ref();
+        for key in js_sys::Object::keys(o).iter() {
+            // The key is an own data property (JSON.parse made it), so this
+            // sets its value even for "__proto__".
+            let inner = js_sys::Reflect::get(o, &key).expect("own key");
+            js_sys::Reflect::set(o, &key, &revive(&inner)).expect("set own key");
+        }
+    }
+    v.clone()
+}
+
+/// A corpus value as a JS caller would hold it.
+fn hostile_js(v: &Value) -> JsValue {
+    let text = json::to_json_string(v);
+    let parsed = js_sys::JSON::parse(&text).expect("JSON.parse of a corpus value");
+    if text.contains("\\u0001$") {
+        revive(&parsed)
+    } else {
+        parsed
+    }
+}
+
+/// A JSON text handed to a call that takes a value: JSON.parse'd as a JS
+/// caller would; text JS cannot parse gets the core parser's verdict.
+fn hostile_js_from_text(text: &str) -> Result<JsValue, String> {
+    js_sys::JSON::parse(text).map_err(|_| match json::parse(text) {
+        Err(e) => e.code.as_str().to_string(),
+        Ok(_) => "INVALID_JSON".to_string(),
+    })
+}
+
+fn hostile_outcome<T>(r: Result<T, JsValue>) -> String {
+    match r {
+        Ok(_) => "ok".to_string(),
+        Err(_) => code_of(r),
+    }
+}
+
+fn hostile_value_input(input: &Input) -> Result<JsValue, String> {
+    match input {
+        Input::Value(v) => Ok(hostile_js(v)),
+        Input::Text(t) => hostile_js_from_text(t),
+        Input::Bytes(_) => Err("a byte input for a value target".into()),
+    }
+}
+
+/// Rules, catalogs, configs and batches also take JSON text: text goes as a JS string.
+fn hostile_value_or_text(input: &Input) -> Result<JsValue, String> {
+    match input {
+        Input::Text(t) => Ok(JsValue::from_str(t)),
+        other => hostile_value_input(other),
+    }
+}
+
+/// Checks that an accepted event came back with the `properties` it was
+/// given as own keys, and with plain prototypes.
+fn hostile_check_returned_event(input: &Input, returned: &JsValue) -> Result<(), String> {
+    let Input::Value(v) = input else { return Ok(()) };
+    let Some(Value::Object(props)) = v.get("properties") else { return Ok(()) };
+    let got = js_sys::Reflect::get(returned, &JsValue::from_str("properties")).map_err(|_| "no properties".to_string())?;
+    let got_obj: &js_sys::Object = got.unchecked_ref();
+    if js_sys::Object::get_prototype_of(&got) != js_sys::Object::get_prototype_of(&js_sys::Object::new()) {
+        return Err("the returned properties object has a foreign prototype".into());
+    }
+    let keys: Vec<String> = js_sys::Object::keys(got_obj).iter().filter_map(|k| k.as_string()).collect();
+    for (k, _) in props.iter() {
+        if !keys.iter().any(|g| g == k) {
+            return Err(format!("the returned event lost its own property {k:?} (has {keys:?})"));
+        }
+    }
+    Ok(())
+}
+
+/// Makes the call a case names through the facade; returns its outcome.
+fn hostile_call(p: &mut Personalizer, target: &str, input: &Input, only: Option<&[bool]>) -> String {
+    let bytes: &[u8] = match input {
+        Input::Bytes(b) => b,
+        _ => &[],
+    };
+    let track = |p: &mut Personalizer, ev: JsValue, check: Option<&Input>| -> String {
+        match p.track(ev) {
+            Ok(returned) => match check.map(|i| hostile_check_returned_event(i, &returned)) {
+                Some(Err(why)) => why,
+                _ => "ok".to_string(),
+            },
+            Err(e) => hostile_outcome::<()>(Err(e)),
+        }
+    };
+    let value = match target {
+        "restore" => return hostile_outcome(p.restore(bytes)),
+        "load_model" => return hostile_outcome(p.load_model(bytes)),
+        "load_rules" | "load_catalog" | "config" | "validate_batch" => hostile_value_or_text(input),
+        "condition" => Ok(JsValue::NULL),
+        _ => hostile_value_input(input),
+    };
+    let value = match value {
+        Ok(v) => v,
+        Err(code) => return code,
+    };
+    match target {
+        "track" => track(p, value, Some(input)),
+        "track_after_roundtrip" => {
+            let snap = p.snapshot();
+            if let Err(e) = p.restore(&snap) {
+                return format!("roundtrip failed: {e:?}");
+            }
+            track(p, value, Some(input))
+        }
+        "track_sequence" => {
+            let list: js_sys::Array = value.unchecked_into();
+            (0..list.length())
+                .filter(|i| only.is_none_or(|o| o.get(*i as usize).copied().unwrap_or(false)))
+                .map(|i| track(p, list.get(i), None))
+                .collect::<Vec<_>>()
+                .join(",")
+        }
+        "validate_batch" => match edge_personalize::wasm::validate_events(value, hostile_now(), Some(0.5)) {
+            Err(e) => hostile_outcome::<()>(Err(e)),
+            Ok(results) => back(results)
+                .as_array()
+                .unwrap_or(&[])
+                .iter()
+                .map(|r| match r.get("ok") {
+                    Some(Value::Bool(true)) => "ok".to_string(),
+                    _ => r.get("error").and_then(|e| e.get("code")).and_then(Value::as_str).unwrap_or("?").to_string(),
+                })
+                .collect::<Vec<_>>()
+                .join(","),
+        },
+        "load_rules" => hostile_outcome(p.load_rules(value)),
+        "load_catalog" => hostile_outcome(p.load_catalog(value)),
+        "decide" => hostile_outcome(p.decide(value)),
+        "config" => hostile_outcome(Personalizer::new(value)),
+        "condition" => {
+            let Input::Value(v) = input else { return "a condition case takes an input {rule, data}".into() };
+            let rule = hostile_js(v.get("rule").unwrap_or(&Value::Null));
+            let data = hostile_js(v.get("data").unwrap_or(&Value::Null));
+            match eval_condition(rule, data) {
+                Err(e) => hostile_outcome::<()>(Err(e)),
+                // What comes back must be what the core computed: compare
+                // with the core's own evaluation of the same JSON.
+                Ok(got) => {
+                    let want = edge_personalize::logic::eval_json(
+                        v.get("rule").unwrap_or(&Value::Null),
+                        v.get("data").unwrap_or(&Value::Null),
+                    );
+                    match (got.as_f64(), &want) {
+                        // JsonLogic arithmetic gives NaN/Infinity as in JS
+                        // (json-logic-js does the same); they come back as JS numbers.
+                        (Some(g), Ok(Value::Number(w))) if !w.is_finite() => {
+                            return if g.to_bits() == w.to_bits() || (g.is_nan() && w.is_nan()) {
+                                "ok".to_string()
+                            } else {
+                                format!("evalCondition returned {g}, the core computes {w}")
+                            };
+                        }
+                        _ => {}
+                    }
+                    match (from_js(got, ""), want) {
+                        (Ok(g), Ok(w)) if edge_personalize::logic::values_equal(&g, &w) => "ok".to_string(),
+                        (g, w) => format!("evalCondition returned {:?}, the core computes {:?}", g.map(|g| json::to_json_string(&g)), w.map(|w| json::to_json_string(&w))),
+                    }
+                }
+            }
+        }
+        "outbox_enqueue" => {
+            let mut ob = edge_personalize::wasm::Outbox::new(JsValue::UNDEFINED).expect("outbox");
+            let Input::Value(Value::Array(list)) = input else { return "outbox cases list events".into() };
+            list.iter()
+                .map(|ev| {
+                    let text = match ev {
+                        Value::String(s) => s.clone(),
+                        other => json::to_json_string(other),
+                    };
+                    match ob.enqueue(&text, false, Some(hostile_now())) {
+                        Ok(r) if back(r.clone()).get("duplicate") == Some(&Value::Bool(true)) => "duplicate".to_string(),
+                        Ok(_) => "ok".to_string(),
+                        Err(e) => hostile_outcome::<()>(Err(e)),
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join(",")
+        }
+        other => format!("unknown target {other}"),
+    }
+}
+
+fn hostile_mutates(target: &str) -> bool {
+    matches!(target, "restore" | "load_model" | "track" | "track_after_roundtrip" | "track_sequence" | "load_rules" | "load_catalog")
+}
+
+/// What the health check compares. Decisions are compared on item ids,
+/// reasons, fired rules and the fallback flag; scores are checked finite but
+/// not compared, because the facade reads the wall clock and the two engines
+/// decide a few milliseconds apart (affinities decay in between).
+fn hostile_observe(p: &mut Personalizer) -> Result<Vec<String>, String> {
+    let mut out = Vec::new();
+    for request in HOSTILE_HEALTH_REQUESTS {
+        let d = back(p.decide(js(request)).map_err(|e| format!("decide({request}) failed: {e:?}"))?);
+        let items = d.get("items").and_then(Value::as_array).unwrap_or(&[]);
+        if items.is_empty() {
+            return Err(format!("decide({request}) returned no items"));
+        }
+        let mut key = Vec::new();
+        for it in items {
+            if !it.get("score").and_then(Value::as_f64).is_some_and(f64::is_finite) {
+                return Err(format!("decide({request}): a score is not a finite number"));
+            }
+            key.push(format!(
+                "{} {}",
+                it.get("id").and_then(Value::as_str).unwrap_or("?"),
+                it.get("reasons").map(json::to_json_string).unwrap_or_default()
+            ));
+        }
+        out.push(format!(
+            "decide({request}): {} rules {} fallback {}",
+            key.join(" | "),
+            d.get("rulesFired").map(json::to_json_string).unwrap_or_default(),
+            d.get("fallbackUsed").map(json::to_json_string).unwrap_or_default()
+        ));
+    }
+    let state = back(p.state().map_err(|e| format!("state failed: {e:?}"))?);
+    out.push(format!("counters {}", state.get("counters").map(json::to_json_string).unwrap_or_default()));
+    out.push(format!("cart {}", state.get("cart").map(json::to_json_string).unwrap_or_default()));
+    let ring: Vec<String> = state
+        .get("recent")
+        .and_then(Value::as_array)
+        .unwrap_or(&[])
+        .iter()
+        .map(|i| format!("{}:{}", i.get("item").and_then(Value::as_str).unwrap_or("?"), i.get("type").and_then(Value::as_str).unwrap_or("?")))
+        .collect();
+    out.push(format!("ring {}", ring.join(" ")));
+    Ok(out)
+}
+
+/// Own property names of Object.prototype, to see that nothing was added.
+fn object_prototype_keys() -> u32 {
+    js_sys::Object::get_own_property_names(&js_sys::Object::get_prototype_of(&js_sys::Object::new())).length()
+}
+
+fn hostile_run_input(case: &Case, input: &Input, proto_keys: u32) -> Result<(), String> {
+    let started = hostile_now();
+    let mut engine = hostile_good_personalizer(true);
+    let got = hostile_call(&mut engine, &case.target, input, None);
+    if got != case.expect {
+        return Err(format!("outcome {got}, expected {}", case.expect));
+    }
+    let polluted = js_sys::Reflect::get(&js_sys::Object::new(), &JsValue::from_str("polluted")).unwrap_or(JsValue::NULL);
+    if !polluted.is_undefined() || object_prototype_keys() != proto_keys {
+        return Err("Object.prototype was polluted".into());
+    }
+    let failed_restore = case.target == "restore" && case.expect != "ok";
+    let mut reference = hostile_good_personalizer(!failed_restore);
+    if hostile_mutates(&case.target) && case.expect.split(',').any(|o| o == "ok") {
+        let accepted: Vec<bool> = case.expect.split(',').map(|o| o == "ok").collect();
+        let replay = hostile_call(&mut reference, &case.target, input, Some(&accepted));
+        if !replay.split(',').all(|o| o == "ok") {
+            return Err(format!("the reference refused the accepted parts: {replay}"));
+        }
+    }
+    let (mine, want) = (hostile_observe(&mut engine)?, hostile_observe(&mut reference)?);
+    if let Some((g, w)) = mine.iter().zip(&want).find(|(g, w)| g != w) {
+        return Err(format!("after the case:\n  got  {g}\n  want {w}"));
+    }
+    let ms = hostile_now() - started;
+    if ms > case.max_ms * WASM_BUDGET_FACTOR {
+        return Err(format!("took {ms:.0} ms, budget {} ms", case.max_ms * WASM_BUDGET_FACTOR));
+    }
+    Ok(())
+}
+
+pub fn hostile_cases() -> Vec<Case> {
+    let snapshot = hostile_good_personalizer(true).snapshot();
+    hostile_corpus::load(Platform::Wasm, &Sources { snapshot: &snapshot, model: MODEL, now_ms: hostile_now() })
+        .expect("cases.json loads")
+}
+
+/// Runs the cases `pick` selects; returns (cases, inputs) run. Panics with
+/// every failure listed.
+pub fn run_hostile(env: &str, pick: impl Fn(&Case) -> bool) -> (usize, usize) {
+    let cases: Vec<Case> = hostile_cases().into_iter().filter(|c| pick(c)).collect();
+    let proto_keys = object_prototype_keys();
+    let mut failures = Vec::new();
+    let mut inputs = 0;
+    for case in &cases {
+        for (i, input) in case.inputs.iter().enumerate() {
+            inputs += 1;
+            if let Err(why) = hostile_run_input(case, input, proto_keys) {
+                failures.push(format!("[{}] {} (input {i} of {}): {why}", case.class, case.name, case.inputs.len()));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{env}: {} hostile inputs failed:\n{}", failures.len(), failures.join("\n"));
+    (cases.len(), inputs)
+}
+
+/// The corpus's counts, checked against the required classes; printed.
+pub fn hostile_counts(env: &str) -> (usize, usize, usize) {
+    let cases = hostile_cases();
+    hostile_corpus::check_coverage(&cases).expect("every required class has cases");
+    let counts = hostile_corpus::counts(&cases);
+    wasm_bindgen_test::console_log!("hostile {env}: {} cases, {} inputs, {} classes", counts.0, counts.1, counts.2);
+    counts
+}
+
+/// The runner can fail: a wrong expected code, or "ok" for an input that
+/// must be refused, is reported for every refusing single-input case.
+pub fn hostile_runner_fails_on_wrong_codes() -> usize {
+    let proto_keys = object_prototype_keys();
+    let mut checked = 0;
+    for case in hostile_cases().iter().filter(|c| !c.expect.contains("ok") && !c.expect.contains(',') && c.inputs.len() == 1) {
+        let mut wrong = case.clone();
+        wrong.expect = if case.expect == "INVALID_VALUE" { "WRONG_TYPE".into() } else { "INVALID_VALUE".into() };
+        let input = wrong.inputs.first().expect("an input");
+        assert!(hostile_run_input(&wrong, input, proto_keys).is_err(), "{} passed with a wrong code", case.name);
+        wrong.expect = "ok".into();
+        assert!(hostile_run_input(&wrong, input, proto_keys).is_err(), "{} passed as accepted", case.name);
+        checked += 1;
+    }
+    checked
+}
+
+/// The hostile-corpus tests, one per class (corrupt bytes split in three) so
+/// each stays within the runner's per-test timeout; `$env` names the
+/// environment in the output.
+macro_rules! hostile_tests {
+    ($env:literal) => {
+        #[wasm_bindgen_test::wasm_bindgen_test]
+        fn hostile_corpus_counts() {
+            let (cases, inputs, classes) = hostile_counts($env);
+            assert_eq!(classes, hostile_corpus::REQUIRED_CLASSES.len());
+            assert!(cases >= 150 && inputs > cases, "{cases} cases, {inputs} inputs");
+        }
+
+        #[wasm_bindgen_test::wasm_bindgen_test]
+        fn hostile_runner_can_fail() {
+            let n = hostile_runner_fails_on_wrong_codes();
+            assert!(n > 50, "only {n} refusing cases");
+        }
+
+        hostile_tests!(@class $env, hostile_deep_json, |c| c.class == "deep_json");
+        hostile_tests!(@class $env, hostile_huge, |c| c.class == "huge");
+        hostile_tests!(@class $env, hostile_non_finite, |c| c.class == "non_finite");
+        hostile_tests!(@class $env, hostile_timestamps, |c| c.class == "timestamps");
+        hostile_tests!(@class $env, hostile_duplicate_ids, |c| c.class == "duplicate_ids");
+        hostile_tests!(@class $env, hostile_unicode, |c| c.class == "unicode");
+        hostile_tests!(@class $env, hostile_prototype_keys, |c| c.class == "prototype_keys");
+        hostile_tests!(@class $env, hostile_runaway_rules, |c| c.class == "runaway_rules");
+        hostile_tests!(@class $env, hostile_corrupt_snapshot_flips, |c| c.class == "corrupt_bytes" && c.target == "restore" && c.name.contains("flip"));
+        hostile_tests!(@class $env, hostile_corrupt_snapshot_cuts, |c| c.class == "corrupt_bytes" && c.target == "restore" && !c.name.contains("flip"));
+        hostile_tests!(@class $env, hostile_corrupt_models, |c| c.class == "corrupt_bytes" && c.target == "load_model");
+        hostile_tests!(@class $env, hostile_wrong_version, |c| c.class == "wrong_version");
+    };
+    (@class $env:literal, $name:ident, $pick:expr) => {
+        #[wasm_bindgen_test::wasm_bindgen_test]
+        fn $name() {
+            let pick: fn(&hostile_corpus::Case) -> bool = $pick;
+            let (cases, inputs) = run_hostile($env, pick);
+            assert!(cases > 0, "no case selected");
+            wasm_bindgen_test::console_log!("{} {}: {cases} cases, {inputs} inputs passed", stringify!($name), $env);
+        }
+    };
+}
