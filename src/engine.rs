@@ -157,14 +157,8 @@ impl Engine {
     /// every other consumer). At-least-once senders treat the code as success.
     pub fn track(&mut self, v: &Value, now_ms: f64) -> Result<Event> {
         let mut ev = Event::from_value(v, now_ms)?;
-        if let Some(id) = ev.id.as_deref() {
-            if self.session.has_seen_event(id) {
-                return Err(Error::new(
-                    ErrorCode::DuplicateEvent,
-                    "id",
-                    format!("event \"{}\" was already tracked; nothing was counted again", id.chars().take(40).collect::<String>()),
-                ));
-            }
+        if ev.id.as_deref().is_some_and(|id| self.session.has_seen_event(id)) {
+            return Err(Error::new(ErrorCode::DuplicateEvent, "id", "this event id was already tracked; nothing was counted again"));
         }
         let ts = ev.ts.unwrap_or(now_ms);
         match ev.session_id.as_deref() {

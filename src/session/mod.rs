@@ -94,7 +94,7 @@ pub struct Session {
     /// (and skips page views and searches), so it cannot tell a re-delivery;
     /// hashes keep the snapshot small (8 bytes an id instead of 26), and a
     /// false match needs a 64-bit collision within 256 ids.
-    pub seen_event_ids: VecDeque<u64>,
+    pub seen_event_ids: Vec<u64>,
 }
 
 impl Session {
@@ -114,7 +114,7 @@ impl Session {
             counters: [0; 9],
             price_sum: 0.0,
             price_count: 0,
-            seen_event_ids: VecDeque::new(),
+            seen_event_ids: Vec::new(),
         }
     }
 
@@ -137,14 +137,17 @@ impl Session {
     /// Whether an event with this id was applied within the remembered window.
     pub fn has_seen_event(&self, event_id: &str) -> bool {
         let h = fnv1a64(event_id.as_bytes());
-        self.seen_event_ids.iter().any(|&s| s == h)
+        self.seen_event_ids.contains(&h)
     }
 
     fn remember_event_id(&mut self, event_id: &str) {
+        // A Vec shifted by one (2 KB at most) rather than a VecDeque<u64>:
+        // a second VecDeque instantiation costs the shipped wasm more than
+        // the shift costs a track call. remove(0) cannot panic: len >= 256.
         if self.seen_event_ids.len() >= MAX_SEEN_EVENT_IDS {
-            self.seen_event_ids.pop_front();
+            self.seen_event_ids.remove(0);
         }
-        self.seen_event_ids.push_back(fnv1a64(event_id.as_bytes()));
+        self.seen_event_ids.push(fnv1a64(event_id.as_bytes()));
     }
 
     /// Applies a validated event with its timestamp already set.

@@ -222,7 +222,7 @@ impl Session {
         if version >= 2 {
             let n = r.count(MAX_SEEN_EVENT_IDS)?;
             for _ in 0..n {
-                s.seen_event_ids.push_back(r.u64()?);
+                s.seen_event_ids.push(r.u64()?);
             }
         }
         if !r.is_empty() {

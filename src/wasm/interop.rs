@@ -38,7 +38,7 @@ pub fn from_js(v: JsValue, path: &str) -> Result<Value, JsValue> {
         // value visitor's only message for it ends "is not a JSON number".
         let code = if text.starts_with("nesting deeper") {
             ErrorCode::TooDeep
-        } else if text.contains("is not a JSON number") {
+        } else if text.ends_with("is not a JSON number") {
             ErrorCode::InvalidJson
         } else {
             ErrorCode::WrongType
