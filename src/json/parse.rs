@@ -65,9 +65,10 @@ impl<'a> Parser<'a> {
     }
 
     /// Moves past `n` bytes. Positions stay within the input (at most
-    /// MAX_JSON_BYTES) plus a few bytes, so saturating never changes a result.
+    /// MAX_JSON_BYTES) plus a few bytes, so this cannot wrap; `wrapping_add`
+    /// says so without the bytes a saturating add costs in this hot path.
     fn advance(&mut self, n: usize) {
-        self.pos = self.pos.saturating_add(n);
+        self.pos = self.pos.wrapping_add(n);
     }
 
     fn skip_ws(&mut self) {
