@@ -1,8 +1,9 @@
 //! Every limit of the engine, in one place.
 //!
 //! Each bounds what hostile or runaway input can cost a shopper's page: memory,
-//! CPU time per call, or bytes on the wire. The README's limits table is
-//! generated from this list; keep the doc comments short and true.
+//! CPU time per call, or bytes on the wire. The README's limits table lists
+//! each of them (with the model's, the Worker's, the gateway's and the sync
+//! client's), and `tests/limits_table.rs` checks each is there with its value.
 
 /// Largest JSON text the engine parses (rules, catalog, events, configs).
 pub const MAX_JSON_BYTES: usize = 8 * 1024 * 1024;
@@ -71,3 +72,15 @@ pub const MAX_OUTBOX_BYTES: usize = 16 * 1024 * 1024;
 pub const MAX_OUTBOX_BATCH_BYTES: usize = 256 * 1024;
 /// Largest single event the outbox accepts.
 pub const MAX_OUTBOX_EVENT_BYTES: usize = 32 * 1024;
+/// Smallest batch or outbox byte budget a page may configure.
+pub const MIN_OUTBOX_BYTES: usize = 1024;
+/// Events per batch unless the page configures it (Segment's and Snowplow's ~20).
+pub const DEFAULT_OUTBOX_BATCH_EVENTS: usize = 20;
+/// Bytes per batch unless configured: what `keepalive` and `sendBeacon` carry.
+pub const DEFAULT_OUTBOX_BATCH_BYTES: usize = 64 * 1024;
+/// Events one page's outbox holds unless configured.
+pub const DEFAULT_OUTBOX_EVENTS: usize = 5_000;
+/// Bytes one page's outbox holds unless configured.
+pub const DEFAULT_OUTBOX_BYTES: usize = 2 * 1024 * 1024;
+/// Age after which a waiting event is dropped (counted) unless configured.
+pub const DEFAULT_OUTBOX_MAX_AGE_MS: f64 = 7.0 * 24.0 * 60.0 * 60.0 * 1000.0;

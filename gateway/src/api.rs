@@ -98,10 +98,13 @@ pub fn check_content_type(header: Option<&str>, accepted: &[&str]) -> Result<(),
     }
 }
 
+/// Kafka's longest topic name.
+pub const MAX_TOPIC_NAME_LEN: usize = 249;
+
 /// Kafka's rule for topic names: 1..=249 of `[A-Za-z0-9._-]`, and not `.` or `..`.
 pub fn valid_topic_name(name: &str) -> bool {
     !name.is_empty()
-        && name.len() <= 249
+        && name.len() <= MAX_TOPIC_NAME_LEN
         && name != "."
         && name != ".."
         && name

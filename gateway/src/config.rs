@@ -6,6 +6,17 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+/// Largest request body by default (413 above it).
+pub const DEFAULT_MAX_BODY_BYTES: usize = 1024 * 1024;
+/// Largest key or value of one record by default.
+pub const DEFAULT_MAX_RECORD_BYTES: usize = 1024 * 1024;
+/// Produce requests processed at once by default (429 above it).
+pub const DEFAULT_MAX_IN_FLIGHT: usize = 64;
+/// Open HTTP connections at once by default.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 1024;
+/// Bound on one produce (with retries) and on reading a body, by default.
+pub const DEFAULT_PRODUCE_TIMEOUT_MS: u64 = 10_000;
+
 /// Everything the gateway needs to run; `Config::default()` is the documented default set.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Config {
@@ -38,12 +49,12 @@ impl Default for Config {
         Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 8082)),
             brokers: vec!["127.0.0.1:9092".to_string()],
-            max_body_bytes: 1024 * 1024,
-            max_record_bytes: 1024 * 1024,
+            max_body_bytes: DEFAULT_MAX_BODY_BYTES,
+            max_record_bytes: DEFAULT_MAX_RECORD_BYTES,
             token: None,
-            max_in_flight: 64,
-            max_connections: 1024,
-            produce_timeout: Duration::from_secs(10),
+            max_in_flight: DEFAULT_MAX_IN_FLIGHT,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            produce_timeout: Duration::from_millis(DEFAULT_PRODUCE_TIMEOUT_MS),
             cluster_id: "ep-local".to_string(),
             topics: None,
         }

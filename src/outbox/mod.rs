@@ -35,7 +35,9 @@
 use crate::error::{Error, ErrorCode, Result};
 use crate::json::{self, Map, Value};
 use crate::limits::{
-    MAX_BATCH_EVENTS, MAX_ID_LEN, MAX_OUTBOX_BATCH_BYTES, MAX_OUTBOX_BYTES, MAX_OUTBOX_EVENTS, MAX_OUTBOX_EVENT_BYTES,
+    DEFAULT_OUTBOX_BATCH_BYTES, DEFAULT_OUTBOX_BATCH_EVENTS, DEFAULT_OUTBOX_BYTES, DEFAULT_OUTBOX_EVENTS,
+    DEFAULT_OUTBOX_MAX_AGE_MS, MAX_BATCH_EVENTS, MAX_ID_LEN, MAX_OUTBOX_BATCH_BYTES, MAX_OUTBOX_BYTES, MAX_OUTBOX_EVENTS,
+    MAX_OUTBOX_EVENT_BYTES, MIN_OUTBOX_BYTES,
 };
 
 /// What to give up when the outbox is full.
@@ -66,15 +68,15 @@ pub struct OutboxConfig {
 impl Default for OutboxConfig {
     fn default() -> Self {
         OutboxConfig {
-            batch_events: 20,
-            batch_bytes: 64 * 1024,
+            batch_events: DEFAULT_OUTBOX_BATCH_EVENTS,
+            batch_bytes: DEFAULT_OUTBOX_BATCH_BYTES,
             flush_interval_ms: 5_000.0,
-            max_events: 5_000,
-            max_bytes: 2 * 1024 * 1024,
+            max_events: DEFAULT_OUTBOX_EVENTS,
+            max_bytes: DEFAULT_OUTBOX_BYTES,
             drop_policy: DropPolicy::Oldest,
             backoff_base_ms: 1_000.0,
             backoff_max_ms: 60_000.0,
-            max_age_ms: 7.0 * 86_400_000.0,
+            max_age_ms: DEFAULT_OUTBOX_MAX_AGE_MS,
         }
     }
 }
@@ -115,9 +117,9 @@ impl OutboxConfig {
             };
             match key {
                 "batchEvents" => c.batch_events = count(1, MAX_BATCH_EVENTS)?,
-                "batchBytes" => c.batch_bytes = count(1024, MAX_OUTBOX_BATCH_BYTES)?,
+                "batchBytes" => c.batch_bytes = count(MIN_OUTBOX_BYTES, MAX_OUTBOX_BATCH_BYTES)?,
                 "maxEvents" => c.max_events = count(1, MAX_OUTBOX_EVENTS)?,
-                "maxBytes" => c.max_bytes = count(1024, MAX_OUTBOX_BYTES)?,
+                "maxBytes" => c.max_bytes = count(MIN_OUTBOX_BYTES, MAX_OUTBOX_BYTES)?,
                 "flushIntervalMs" => c.flush_interval_ms = n,
                 "backoffBaseMs" => c.backoff_base_ms = n,
                 "backoffMaxMs" => c.backoff_max_ms = n,

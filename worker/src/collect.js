@@ -21,9 +21,11 @@ import { validateEvents } from "./core.js";
 import { sessionLimiter } from "./ratelimit.js";
 import { hashUserId } from "./privacy.js";
 
-/** Queue sendBatch limits: 100 messages and 256 KB per call. */
+/** Queue sendBatch limits: 100 messages and 256 KB per call (bytes kept below, with a margin). */
 const QUEUE_BATCH_MESSAGES = 100;
 const QUEUE_BATCH_BYTES = 200 * 1024;
+/** What a queue message costs beyond its JSON body, estimated generously. */
+const QUEUE_MESSAGE_OVERHEAD_BYTES = 64;
 
 /** The events array of a body: `{ "events": [...] }` or a bare array. */
 function eventsOf(body) {
@@ -50,7 +52,7 @@ function chunks(events) {
   let cur = [];
   let bytes = 0;
   for (const ev of events) {
-    const size = JSON.stringify(ev).length + 64;
+    const size = JSON.stringify(ev).length + QUEUE_MESSAGE_OVERHEAD_BYTES;
     if (cur.length === QUEUE_BATCH_MESSAGES || (cur.length > 0 && bytes + size > QUEUE_BATCH_BYTES)) {
       out.push(cur);
       cur = [];

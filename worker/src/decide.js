@@ -10,7 +10,8 @@ import { readJson } from "./limits.js";
 import { sessionLimiter } from "./ratelimit.js";
 import { fromBase64, toBase64 } from "./base64.js";
 
-const MAX_SESSION_ID = 128;
+/** Longest session id (the Durable Object's name), as the core's MAX_ID_LEN. */
+export const MAX_SESSION_ID = 128;
 const DECIDE_FIELDS = ["slot", "k", "context", "item", "exclude", "excludeCart", "excludePurchased"];
 
 /** The session id: the Durable Object's name, so it must be a sane string. */

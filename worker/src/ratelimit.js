@@ -12,6 +12,9 @@
 // DO or Cloudflare's rate limiting rules in front; the interface below
 // (`take`) stays the same.
 
+/** Retry-After for a bucket that never refills (a rate of 0 per second). */
+const NO_REFILL_RETRY_SECONDS = 3600;
+
 /** Token buckets keyed by string, bounded in number. */
 export class RateLimiter {
   constructor() {
@@ -39,7 +42,7 @@ export class RateLimiter {
       this.buckets.set(key, b);
       states.push([b, need]);
       if (b.tokens < need) {
-        const secs = perSecond > 0 ? (need - b.tokens) / perSecond : 3600;
+        const secs = perSecond > 0 ? (need - b.tokens) / perSecond : NO_REFILL_RETRY_SECONDS;
         wait = Math.max(wait, Math.max(1, Math.ceil(secs)));
       }
     }

@@ -12,14 +12,16 @@
 // its static default content: a page never breaks because personalization did.
 
 import bundledPage from "../fixtures/storefront.html";
-import { sessionStub } from "./decide.js";
+import { MAX_SESSION_ID, sessionStub } from "./decide.js";
 import { toBase64 } from "./base64.js";
 import { HttpError } from "./http.js";
 import { clientIp, ipLimiter } from "./ratelimit.js";
 
 export const SESSION_COOKIE = "ep_sid";
 const DEFAULT_K = 4;
-const SID_RE = /^[A-Za-z0-9_-]{1,128}$/;
+const SID_RE = new RegExp(`^[A-Za-z0-9_-]{1,${MAX_SESSION_ID}}$`);
+/** How long the session cookie lives; the core starts a new session after 30 idle minutes anyway. */
+const SESSION_COOKIE_MAX_AGE_SECONDS = 24 * 3600;
 
 function escapeHtml(s) {
   return String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
@@ -168,7 +170,7 @@ export async function render(request, env, ctx, s) {
   headers.set("cache-control", "private, no-store");
   const secure = url.protocol === "https:" ? "; Secure" : "";
   if (isNew) {
-    headers.append("set-cookie", `${SESSION_COOKIE}=${sessionId}; Path=/; Max-Age=86400; HttpOnly; SameSite=Lax${secure}`);
+    headers.append("set-cookie", `${SESSION_COOKIE}=${sessionId}; Path=/; Max-Age=${SESSION_COOKIE_MAX_AGE_SECONDS}; HttpOnly; SameSite=Lax${secure}`);
   }
   return new Response(out.body, { status: out.status, headers });
 }

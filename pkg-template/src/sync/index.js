@@ -21,7 +21,17 @@ import { Outbox as WasmOutbox } from "../../wasm/edge_personalize.js";
 import { openStore } from "./store.js";
 import { elect } from "./leader.js";
 
+/** Largest pagehide chunk: the browsers' budget for keepalive / sendBeacon bodies. */
 const CHUNK_BYTES = 64 * 1024;
+/** A batch goes out with keepalive only under this, leaving room for headers in the budget. */
+const KEEPALIVE_MAX_BYTES = CHUNK_BYTES - 1024;
+/** Events waiting (stored, or held before consent) unless `options.outbox.maxEvents` says otherwise. */
+const DEFAULT_MAX_QUEUED = 5000;
+/** Settled ids remembered so a stale stored copy is not sent again; the oldest TRIM go when it is full. */
+const SETTLED_IDS_MAX = 50000;
+const SETTLED_IDS_TRIM = 10000;
+/** Rejections kept for status(). */
+const REJECTIONS_KEPT = 100;
 const URGENT = new Set(["purchase", "add_to_cart"]);
 const enc = new TextEncoder();
 
@@ -86,7 +96,7 @@ export async function createSync(options = {}) {
 
   let consent = options.consent ?? "pending";
   const held = []; // consent pending: memory only
-  const maxQueued = options.outbox?.maxEvents ?? 5000;
+  const maxQueued = options.outbox?.maxEvents ?? DEFAULT_MAX_QUEUED;
   const maxHeld = maxQueued;
   const counts = { consentDiscarded: 0, consentDropped: 0, storageErrors: 0, unloadChunks: 0, requests: 0 };
   const rejected = []; // the last rejections, for status()
@@ -154,7 +164,7 @@ export async function createSync(options = {}) {
       known.delete(id);
       done.add(id);
     }
-    if (done.size > 50000) for (const id of [...done].slice(0, 10000)) done.delete(id);
+    if (done.size > SETTLED_IDS_MAX) for (const id of [...done].slice(0, SETTLED_IDS_TRIM)) done.delete(id);
     try {
       await store.delete(ids);
     } catch (e) {
@@ -224,7 +234,7 @@ export async function createSync(options = {}) {
         body: b.body,
         // keepalive, so the batch survives the page going away; the unload chunks leave
         // it out, and a new sending tab waits `handoffMs` before it sends.
-        keepalive: b.body.length <= CHUNK_BYTES - 1024,
+        keepalive: b.body.length <= KEEPALIVE_MAX_BYTES,
         credentials: "omit",
       });
       status = res.status;
@@ -238,7 +248,7 @@ export async function createSync(options = {}) {
     sending = false;
     if (out.rejected.length) {
       rejected.push(...out.rejected);
-      if (rejected.length > 100) rejected.splice(0, rejected.length - 100);
+      if (rejected.length > REJECTIONS_KEPT) rejected.splice(0, rejected.length - REJECTIONS_KEPT);
       options.onRejected?.(out.rejected);
     }
     if (out.delivered.length) options.onDelivered?.(out.delivered);
