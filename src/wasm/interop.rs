@@ -43,7 +43,8 @@ pub fn from_js(v: JsValue, path: &str) -> Result<Value, JsValue> {
         } else {
             ErrorCode::WrongType
         };
-        to_js_error(&Error::new(code, path, format!("not a JSON-compatible value: {msg}")))
+        // The message names what was wrong with the input, not how the JS error was spelled.
+        to_js_error(&Error::new(code, path, format!("not a JSON-compatible value: {text}")))
     })
 }
 
