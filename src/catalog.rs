@@ -15,6 +15,8 @@
 
 use std::collections::HashMap;
 
+use crate::decide::fxhash::FxHashMap;
+
 use crate::error::{Error, ErrorCode, Result};
 use crate::json::{Map, Value};
 use crate::limits::{
@@ -56,6 +58,10 @@ pub struct Item {
     pub popularity: f64,
     /// (item index, weight 0..1) per relation kind, strongest first.
     pub relations: [Vec<(u32, f32)>; 3],
+    /// Dense ids of the category and brand (0..[`Catalog::category_count`]),
+    /// so a decision keeps per-category values in a flat array.
+    pub category_id: Option<u32>,
+    pub brand_id: Option<u32>,
     /// The item as rules see it under `item` (built once, borrowed per evaluation).
     pub value: Value,
 }
@@ -83,7 +89,7 @@ pub struct LoadInfo {
 pub struct Catalog {
     pub version: String,
     items: Vec<Item>,
-    index: HashMap<String, u32>,
+    index: FxHashMap<String, u32>,
     /// Item indices per category / brand, most popular first.
     by_category: HashMap<String, Vec<u32>>,
     by_brand: HashMap<String, Vec<u32>>,
@@ -114,6 +120,13 @@ impl Catalog {
     }
     pub fn bestsellers(&self) -> &[u32] {
         &self.bestsellers
+    }
+    /// How many distinct categories (brands) the items have: the bound of `category_id` (`brand_id`).
+    pub fn category_count(&self) -> usize {
+        self.by_category.len()
+    }
+    pub fn brand_count(&self) -> usize {
+        self.by_brand.len()
     }
 
     /// Builds a catalog from its JSON form. A malformed catalog is rejected
@@ -189,13 +202,20 @@ impl Catalog {
             by_pop.truncate(MAX_BESTSELLERS.min(100));
             cat.bestsellers = by_pop;
         }
-        // Per-category and per-brand lists, most popular first.
-        for (i, it) in cat.items.iter().enumerate() {
+        // Per-category and per-brand lists, most popular first; dense ids in
+        // order of first appearance.
+        let mut ids: [HashMap<String, u32>; 2] = Default::default();
+        for (i, it) in cat.items.iter_mut().enumerate() {
+            let [category_ids, brand_ids] = &mut ids;
             if let Some(c) = &it.category {
                 cat.by_category.entry(c.clone()).or_default().push(i as u32);
+                let next = category_ids.len() as u32;
+                it.category_id = Some(*category_ids.entry(c.clone()).or_insert(next));
             }
             if let Some(b) = &it.brand {
                 cat.by_brand.entry(b.clone()).or_default().push(i as u32);
+                let next = brand_ids.len() as u32;
+                it.brand_id = Some(*brand_ids.entry(b.clone()).or_insert(next));
             }
         }
         let items = &cat.items;
@@ -294,12 +314,14 @@ fn parse_item(v: &Value) -> Result<Item> {
         tags,
         popularity,
         relations: Default::default(),
+        category_id: None,
+        brand_id: None,
         value: Value::Object(value),
     })
 }
 
 /// `["sku-2", ...]` or `[{"id": "sku-2", "weight": 0.9}, ...]`; weight defaults to 1.
-fn parse_relations(v: &Value, index: &HashMap<String, u32>, dangling: &mut usize) -> Result<Vec<(u32, f32)>> {
+fn parse_relations(v: &Value, index: &FxHashMap<String, u32>, dangling: &mut usize) -> Result<Vec<(u32, f32)>> {
     let arr = v.as_array().ok_or_else(|| wrong("", "an array", v))?;
     if arr.len() > MAX_RELATIONS_PER_ITEM {
         return Err(Error::new(ErrorCode::TooLarge, "", format!("at most {MAX_RELATIONS_PER_ITEM} relations")));
@@ -357,6 +379,10 @@ mod tests {
         assert_eq!(c.in_category("shoes"), &[0, 1]);
         assert!(!c.get("b").expect("b").in_stock);
         assert_eq!(c.get("c").expect("c").popularity, 1.0);
+        // Dense ids: equal exactly when the names are, below the counts.
+        let ids = |id: &str| c.get(id).map(|it| (it.category_id, it.brand_id)).expect(id);
+        assert_eq!((ids("a"), ids("b"), ids("c")), ((Some(0), Some(0)), (Some(0), None), (Some(1), None)));
+        assert_eq!((c.category_count(), c.brand_count()), (2, 1));
     }
 
     #[test]

@@ -14,7 +14,7 @@
 //! Every item carries its reasons (`related:sku-17`, `rule:accessories-after-view`,
 //! `fallback:bestsellers`) so a merchant can see why it is there.
 
-mod fxhash;
+pub(crate) mod fxhash;
 mod masks;
 mod scope;
 pub mod scorer;
@@ -218,7 +218,7 @@ pub struct Inputs<'a> {
 /// Why a candidate is in the pool. Kept as borrowed parts and rendered to
 /// text only for the items the decision returns: formatting a string per
 /// candidate and source was a tenth of the decision's time.
-#[derive(Clone, Copy, PartialEq)]
+#[derive(Clone, Copy)]
 enum Reason<'a> {
     Relation(RelationKind, &'a str),
     Category(&'a str),
@@ -226,6 +226,24 @@ enum Reason<'a> {
     Model,
     Popular,
     Rule(&'a str),
+}
+
+/// Two reasons are the same when they name the same thing. Their strings
+/// are borrowed from one place per thing (the catalog item's id, the affinity
+/// table's key, the rule's id), so comparing where they point is comparing
+/// what they say, without a string compare per candidate.
+impl PartialEq for Reason<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        let same = |a: &str, b: &str| std::ptr::eq(a, b);
+        match (self, other) {
+            (Reason::Relation(k1, a), Reason::Relation(k2, b)) => k1 == k2 && same(a, b),
+            (Reason::Category(a), Reason::Category(b)) | (Reason::Brand(a), Reason::Brand(b)) | (Reason::Rule(a), Reason::Rule(b)) => {
+                same(a, b)
+            }
+            (Reason::Model, Reason::Model) | (Reason::Popular, Reason::Popular) => true,
+            _ => false,
+        }
+    }
 }
 
 impl Reason<'_> {
@@ -321,14 +339,19 @@ pub fn decide(inp: &Inputs, req: &DecideRequest, decision_id: String) -> Decisio
         group: if inp.holdout { "holdout" } else { "treatment" },
         model_version: inp.model_version.map(str::to_string),
     };
-    let blocked = |idx: u32| -> bool {
-        let Some(it) = cat.item(idx) else { return true };
-        !it.in_stock
-            || req.item.as_deref() == Some(it.id.as_str())
-            || req.exclude.iter().any(|x| crate::json::str_eq(x, &it.id))
-            || (req.exclude_cart && s.in_cart(&it.id))
-            || (req.exclude_purchased && s.purchased(&it.id))
-    };
+    // Items never shown, as catalog indices: ids outside the catalog can
+    // never be candidates, and an index compare replaces string compares per
+    // candidate (ids are unique, so equal indices mean equal ids).
+    let mut never: Vec<u32> = Vec::new();
+    never.extend(req.item.as_deref().and_then(|id| cat.index_of(id)));
+    never.extend(req.exclude.iter().filter_map(|id| cat.index_of(id)));
+    if req.exclude_cart {
+        never.extend(s.cart.iter().filter_map(|l| cat.index_of(&l.item)));
+    }
+    if req.exclude_purchased {
+        never.extend(s.purchased.iter().filter_map(|id| cat.index_of(id)));
+    }
+    let blocked = |idx: u32| -> bool { cat.item(idx).is_none_or(|it| !it.in_stock) || never.contains(&idx) };
 
     if inp.holdout {
         fill_from_bestsellers(cat, k, &blocked, &mut decision, "holdout:bestsellers");
@@ -459,9 +482,24 @@ pub fn decide(inp: &Inputs, req: &DecideRequest, decision_id: String) -> Decisio
         .collect();
 
     // 3. Features and scores; 2b. item-level rules per candidate.
-    let max_item = s.items.max(now, half_life).max(1e-9);
+    // Item affinities by catalog index, and their maximum, in one pass over
+    // the session's table (one decay each) instead of a string binary search
+    // per candidate.
+    let mut item_affinity: FxHashMap<u32, f64> = map_with_capacity(s.items.len());
+    let mut max_item = 0.0f64;
+    for (id, e) in s.items.iter() {
+        let score = e.score * decay(now - e.at_ms, half_life);
+        max_item = max_item.max(score);
+        if let Some(idx) = cat.index_of(id) {
+            item_affinity.insert(idx, score);
+        }
+    }
+    let max_item = max_item.max(1e-9);
     let max_cat = s.categories.max(now, half_life).max(1e-9);
     let max_brand = s.brands.max(now, half_life).max(1e-9);
+    // Category and brand affinities by dense id, looked up on first use.
+    let mut category_affinity = vec![f64::NAN; cat.category_count()];
+    let mut brand_affinity = vec![f64::NAN; cat.brand_count()];
     let typical_price = s.typical_price();
     for c in pool.list.iter_mut() {
         if blocked(c.idx) {
@@ -473,9 +511,25 @@ pub fn decide(inp: &Inputs, req: &DecideRequest, decision_id: String) -> Decisio
             continue;
         };
         let f = &mut c.features;
-        f.item_affinity = s.items.get(&it.id, now, half_life) / max_item;
-        f.category_affinity = it.category.as_deref().map_or(0.0, |x| s.categories.get(x, now, half_life) / max_cat);
-        f.brand_affinity = it.brand.as_deref().map_or(0.0, |x| s.brands.get(x, now, half_life) / max_brand);
+        f.item_affinity = item_affinity.get(&c.idx).map_or(0.0, |a| a / max_item);
+        f.category_affinity = match (it.category.as_deref(), it.category_id.and_then(|id| category_affinity.get_mut(id as usize))) {
+            (Some(name), Some(slot)) => {
+                if slot.is_nan() {
+                    *slot = s.categories.get(name, now, half_life) / max_cat;
+                }
+                *slot
+            }
+            _ => 0.0,
+        };
+        f.brand_affinity = match (it.brand.as_deref(), it.brand_id.and_then(|id| brand_affinity.get_mut(id as usize))) {
+            (Some(name), Some(slot)) => {
+                if slot.is_nan() {
+                    *slot = s.brands.get(name, now, half_life) / max_brand;
+                }
+                *slot
+            }
+            _ => 0.0,
+        };
         f.recency = view.last_seen.get(it.id.as_str()).map_or(0.0, |&ts| decay(now - ts, half_life));
         f.popularity = it.popularity;
         f.price_fit = match (it.price, typical_price) {
