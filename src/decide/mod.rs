@@ -501,6 +501,13 @@ pub fn decide(inp: &Inputs, req: &DecideRequest, decision_id: String) -> Decisio
     let mut category_affinity = vec![f64::NAN; cat.category_count()];
     let mut brand_affinity = vec![f64::NAN; cat.brand_count()];
     let typical_price = s.typical_price();
+    // Whether each live rule fired yet: a flag instead of a search of the
+    // fired ids (string compares) for every candidate a rule touches.
+    let mut live_fired = vec![false; live.len()];
+    let index_sets = IndexSets {
+        cart: s.cart.iter().filter_map(|l| cat.index_of(&l.item)).collect(),
+        purchased: s.purchased.iter().filter_map(|id| cat.index_of(id)).collect(),
+    };
     for c in pool.list.iter_mut() {
         if blocked(c.idx) {
             c.excluded = true;
@@ -536,10 +543,10 @@ pub fn decide(inp: &Inputs, req: &DecideRequest, decision_id: String) -> Decisio
             (Some(p), Some(t)) if p > 0.0 && t > 0.0 => (p / t).min(t / p),
             _ => 0.0,
         };
-        for (&ri, parts) in live.iter().zip(item_parts.iter_mut()) {
+        for ((&ri, parts), fired) in live.iter().zip(item_parts.iter_mut()).zip(live_fired.iter_mut()) {
             let Some(rule) = inp.rules.rules.get(ri) else { continue };
             let scope = DecisionScope { view: &view, slot: &req.slot, context: &req.context, item: Some(&it.value) };
-            match all_true_memo(parts, &scope, c.idx, &it.value) {
+            match all_true_memo(parts, &scope, it, c.idx, &index_sets) {
                 Ok(true) => {}
                 Ok(false) => continue,
                 Err(e) => {
@@ -560,7 +567,8 @@ pub fn decide(inp: &Inputs, req: &DecideRequest, decision_id: String) -> Decisio
                 _ => continue,
             }
             c.note(Reason::Rule(&rule.id));
-            if !decision.rules_fired.contains(&rule.id) {
+            if !*fired {
+                *fired = true;
                 decision.rules_fired.push(rule.id.clone());
             }
         }
@@ -681,20 +689,141 @@ const MEMO_VALUES: usize = 12;
 /// failing evaluation is repeated and fails the same way.
 struct MemoPart<'v> {
     part: crate::logic::Condition,
+    /// The part in a form answered from the item's typed fields.
+    typed: Option<TypedTest>,
     /// The part is a [`crate::logic::DirectTest`]: answered without the evaluator or the memo.
     direct: bool,
     path: Option<crate::logic::VarPath>,
     seen: Vec<(Option<std::borrow::Cow<'v, Value>>, bool)>,
 }
 
-impl<'v> MemoPart<'v> {
-    fn new(part: crate::logic::Condition) -> Self {
-        let direct = part.direct_test().is_some();
-        let path = if direct { None } else { part.single_item_path().cloned() };
-        MemoPart { part, direct, path, seen: Vec::new() }
+/// The item fields a [`TypedTest`] reads from [`crate::catalog::Item`]
+/// itself: the catalog builds the item's JSON from exactly these, so they
+/// agree. (`popularity` is not one: the best-seller rank raises the typed one.)
+#[derive(Clone, Copy)]
+enum TextField {
+    Id,
+    Category,
+    Brand,
+}
+
+/// Common item-level parts answered from the item's typed fields and the
+/// decision's index sets, with the evaluator's results: JavaScript `==`,
+/// `===` and the comparisons are plain equality and order when both sides
+/// are strings or both are numbers, and the merchant operators on `item.id`
+/// ask the same session. Anything else goes through [`crate::logic::DirectTest`].
+enum TypedTest {
+    /// `item.<field> ==/===/!=/!== "text"` (either side): a missing field is `null`, never equal.
+    Text { field: TextField, text: String, negate: bool },
+    /// `item.price <op> number`, item on the left or right; an item without a price is left to the evaluator.
+    Price { op: crate::logic::DirectOp, value: f64, item_first: bool },
+    InCart,
+    Purchased,
+    /// `viewed_within(item.id, seconds)`: `None` when `seconds` is not a number (always false).
+    ViewedWithin(Option<f64>),
+}
+
+impl TypedTest {
+    fn new(part: &crate::logic::Condition) -> Option<TypedTest> {
+        use crate::logic::{DirectArg, DirectOp};
+        let test = part.direct_test()?;
+        fn field(path: &crate::logic::VarPath) -> Option<&str> {
+            let mut segs = path.segments();
+            match (segs.next(), segs.next(), segs.next()) {
+                (Some("item"), Some(f), None) => Some(f),
+                _ => None,
+            }
+        }
+        let (a, b) = (test.arg(0), test.arg(1));
+        let op = test.op();
+        match op {
+            DirectOp::InCart | DirectOp::Purchased if test.arg_count() == 1 => match a {
+                Some(DirectArg::Item(p)) if field(p) == Some("id") => {
+                    Some(if op == DirectOp::InCart { TypedTest::InCart } else { TypedTest::Purchased })
+                }
+                _ => None,
+            },
+            DirectOp::ViewedWithin if test.arg_count() == 2 => match (a, b) {
+                (Some(DirectArg::Item(p)), Some(DirectArg::Const(secs))) if field(p) == Some("id") => {
+                    Some(TypedTest::ViewedWithin(crate::logic::number_of(secs)))
+                }
+                _ => None,
+            },
+            DirectOp::Eq | DirectOp::StrictEq | DirectOp::Ne | DirectOp::StrictNe | DirectOp::Lt | DirectOp::Le | DirectOp::Gt | DirectOp::Ge => {
+                let (path, constant, item_first) = match (a?, b?) {
+                    (DirectArg::Item(p), DirectArg::Const(c)) => (p, c, true),
+                    (DirectArg::Const(c), DirectArg::Item(p)) => (p, c, false),
+                    _ => return None,
+                };
+                let equality = matches!(op, DirectOp::Eq | DirectOp::StrictEq | DirectOp::Ne | DirectOp::StrictNe);
+                match (field(path)?, constant) {
+                    ("id" | "category" | "brand", Value::String(text)) if equality => Some(TypedTest::Text {
+                        field: match field(path)? {
+                            "id" => TextField::Id,
+                            "category" => TextField::Category,
+                            _ => TextField::Brand,
+                        },
+                        text: text.clone(),
+                        negate: matches!(op, DirectOp::Ne | DirectOp::StrictNe),
+                    }),
+                    ("price", Value::Number(value)) => Some(TypedTest::Price { op, value: *value, item_first }),
+                    _ => None,
+                }
+            }
+            _ => None,
+        }
     }
 
-    fn matches(&mut self, scope: &DecisionScope, item: &'v Value) -> Result<bool> {
+    /// The answer for `it`, or `None` to ask the evaluator.
+    fn matches(&self, it: &crate::catalog::Item, idx: u32, sets: &IndexSets, scope: &DecisionScope) -> Option<bool> {
+        use crate::logic::DirectOp;
+        Some(match self {
+            TypedTest::Text { field, text, negate } => {
+                let value = match field {
+                    TextField::Id => Some(it.id.as_str()),
+                    TextField::Category => it.category.as_deref(),
+                    TextField::Brand => it.brand.as_deref(),
+                };
+                value.is_some_and(|v| crate::json::str_eq(v, text)) != *negate
+            }
+            TypedTest::Price { op, value, item_first } => {
+                let price = it.price?;
+                let (l, r) = if *item_first { (price, *value) } else { (*value, price) };
+                match op {
+                    DirectOp::Eq | DirectOp::StrictEq => l == r,
+                    DirectOp::Ne | DirectOp::StrictNe => l != r,
+                    DirectOp::Lt => l < r,
+                    DirectOp::Le => l <= r,
+                    DirectOp::Gt => l > r,
+                    DirectOp::Ge => l >= r,
+                    _ => return None,
+                }
+            }
+            TypedTest::InCart => sets.cart.contains(&idx),
+            TypedTest::Purchased => sets.purchased.contains(&idx),
+            TypedTest::ViewedWithin(secs) => secs.is_some_and(|secs| scope.viewed_within_id(&it.id, secs)),
+        })
+    }
+}
+
+/// The session's cart and purchases as catalog indices, once per decision.
+struct IndexSets {
+    cart: Vec<u32>,
+    purchased: Vec<u32>,
+}
+
+impl<'v> MemoPart<'v> {
+    fn new(part: crate::logic::Condition) -> Self {
+        let typed = TypedTest::new(&part);
+        let direct = part.direct_test().is_some();
+        let path = if direct { None } else { part.single_item_path().cloned() };
+        MemoPart { part, typed, direct, path, seen: Vec::new() }
+    }
+
+    fn matches(&mut self, scope: &DecisionScope, item: &'v Value, typed: (&crate::catalog::Item, u32, &IndexSets)) -> Result<bool> {
+        if let Some(hit) = self.typed.as_ref().and_then(|t| t.matches(typed.0, typed.1, typed.2, scope)) {
+            return Ok(hit);
+        }
         if self.direct {
             if let Some(test) = self.part.direct_test() {
                 return Ok(test.matches(item, scope));
@@ -724,11 +853,11 @@ enum ItemPart<'m, 'v> {
     Memo(MemoPart<'v>),
 }
 
-fn all_true_memo<'v>(parts: &mut [ItemPart<'_, 'v>], scope: &DecisionScope, idx: u32, item: &'v Value) -> Result<bool> {
+fn all_true_memo<'v>(parts: &mut [ItemPart<'_, 'v>], scope: &DecisionScope, it: &'v crate::catalog::Item, idx: u32, sets: &IndexSets) -> Result<bool> {
     for p in parts.iter_mut() {
         let hit = match p {
             ItemPart::Precomputed(bits) => bits.get(idx),
-            ItemPart::Memo(m) => m.matches(scope, item)?,
+            ItemPart::Memo(m) => m.matches(scope, &it.value, (it, idx, sets))?,
         };
         if !hit {
             return Ok(false);
@@ -744,5 +873,94 @@ fn ids_of(v: &Value) -> Vec<String> {
         Value::Number(n) => vec![crate::json::to_json_string(&Value::Number(*n))],
         Value::Array(a) => a.iter().take(MAX_DECISION_K).flat_map(ids_of).collect(),
         _ => Vec::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::{Config, Engine};
+    use crate::json::parse;
+    use crate::logic::Condition;
+
+    const T0: f64 = 1_795_651_200_000.0;
+
+    fn v(text: &str) -> Value {
+        parse(text).unwrap_or_default()
+    }
+
+    #[test]
+    fn typed_tests_answer_as_the_evaluator() {
+        let mut e = Engine::new(Config { seed: 9, ..Config::default() }, T0);
+        assert!(e.load_catalog(&v(include_str!("../../tests/fixtures/catalog.json"))).is_ok());
+        for (i, ev) in [
+            r#"{"type":"product_view","item":{"id":"shoe-1","category":"shoes","brand":"zoom","price":65}}"#,
+            r#"{"type":"add_to_cart","item":{"id":"sock-5","category":"socks","price":30}}"#,
+            r#"{"type":"add_to_cart","item":{"id":"not-in-catalog","price":3}}"#,
+            r#"{"type":"purchase","items":[{"id":"hat-5","category":"hats","price":45}]}"#,
+            r#"{"type":"product_view","item":{"id":"bag-6","category":"bags","brand":"acme","price":70}}"#,
+        ]
+        .iter()
+        .enumerate()
+        {
+            assert!(e.track(&v(ev), T0 + 20_000.0 * i as f64).is_ok(), "{ev}");
+        }
+        let now = T0 + 100_000.0;
+        let view = SessionView::new(e.session(), now);
+        let context = v(r#"{"limit":70,"brand":"zoom"}"#);
+        let session_only = DecisionScope { view: &view, slot: "home", context: &context, item: None };
+        let cat = e.catalog();
+        let sets = IndexSets {
+            cart: e.session().cart.iter().filter_map(|l| cat.index_of(&l.item)).collect(),
+            purchased: e.session().purchased.iter().filter_map(|id| cat.index_of(id)).collect(),
+        };
+        let table = [
+            r#"{"==":[{"var":"item.brand"},{"var":"context.brand"}]}"#,
+            r#"{"===":[{"var":"context.brand"},{"var":"item.brand"}]}"#,
+            r#"{"!=":[{"var":"item.brand"},"zoom"]}"#,
+            r#"{"!==":[{"var":"item.category"},"shoes"]}"#,
+            r#"{"==":[{"var":"item.id"},{"var":"session.recent.0.item"}]}"#,
+            r#"{"<":[{"var":"item.price"},{"var":"context.limit"}]}"#,
+            r#"{"<=":[{"var":"item.price"},{"*":[1,{"var":"session.recent.0.price"}]}]}"#,
+            r#"{">":[{"var":"item.price"},45]}"#,
+            r#"{">=":[45,{"var":"item.price"}]}"#,
+            r#"{"<":[45,{"var":"item.price"}]}"#,
+            r#"{"==":[{"var":"item.price"},45]}"#,
+            r#"{"!=":[45,{"var":"item.price"}]}"#,
+            r#"{"in_cart":[{"var":"item.id"}]}"#,
+            r#"{"purchased":[{"var":"item.id"}]}"#,
+            r#"{"viewed_within":[{"var":"item.id"},30]}"#,
+            r#"{"viewed_within":[{"var":"item.id"},"200"]}"#,
+            r#"{"viewed_within":[{"var":"item.id"},"soon"]}"#,
+        ];
+        for text in table {
+            let c = Condition::compile(&v(text));
+            assert!(c.is_ok(), "{text}");
+            let Ok(c) = c else { continue };
+            let special = c.specialize(&session_only).unwrap_or_else(|| c.clone());
+            let typed = TypedTest::new(&special);
+            assert!(typed.is_some(), "{text} has a typed form");
+            let Some(typed) = typed else { continue };
+            let mut answered = 0;
+            for idx in 0..cat.len() as u32 {
+                let Some(it) = cat.item(idx) else { continue };
+                let scope = DecisionScope { view: &view, slot: "home", context: &context, item: Some(&it.value) };
+                if let Some(hit) = typed.matches(it, idx, &sets, &scope) {
+                    answered += 1;
+                    assert_eq!(Ok(hit), c.matches(&scope), "{text} on {}", it.id);
+                }
+            }
+            assert!(answered > 0, "{text}");
+        }
+        // Shapes left to the evaluator: a number against text, text against a number, a default.
+        for text in [
+            r#"{"==":[{"var":"item.brand"},5]}"#,
+            r#"{"<":[{"var":"item.category"},"m"]}"#,
+            r#"{"==":[{"var":["item.brand","x"]},"x"]}"#,
+            r#"{"in_cart":[{"var":"item.category"}]}"#,
+        ] {
+            let c = Condition::compile(&v(text));
+            assert!(c.as_ref().is_ok_and(|c| TypedTest::new(c).is_none()), "{text}");
+        }
     }
 }

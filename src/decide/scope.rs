@@ -147,6 +147,11 @@ impl Scope for InteractionScope<'_> {
 }
 
 impl DecisionScope<'_> {
+    /// `viewed_within` for an item id, as the merchant operator answers it.
+    pub(crate) fn viewed_within_id(&self, item: &str, seconds: f64) -> bool {
+        self.view.last_seen.get(item).is_some_and(|&ts| ts >= self.view.now_ms - seconds * 1000.0)
+    }
+
     /// `session.recent.<n>.<path>` from the `n`-th newest interaction, and
     /// `session.recent.length`, without building the list. `None` when the
     /// path needs the list itself (the caller then walks the built list).
@@ -236,7 +241,7 @@ impl Scope for DecisionScope<'_> {
     }
 
     fn viewed_within(&self, item: &str, seconds: f64) -> bool {
-        self.view.last_seen.get(item).is_some_and(|&ts| ts >= self.view.now_ms - seconds * 1000.0)
+        self.viewed_within_id(item, seconds)
     }
 
     fn viewed_category_within(&self, category: &str, seconds: f64) -> bool {
