@@ -218,6 +218,27 @@ function usesItem(c) {
   return false;
 }
 
+const MERCHANT_OPS = new Set(["viewed_within", "viewed_category_within", "affinity", "affinity_above", "in_cart", "purchased"]);
+const BODY_OPS = new Set(["map", "filter", "reduce", "all", "none", "some"]);
+
+/** Whether `c` reads nothing but `item.*` (in an iteration body `var` reads the element): its result is per item. */
+function readsItemOnly(c, inBody = false) {
+  if (Array.isArray(c)) return c.every((x) => readsItemOnly(x, inBody));
+  if (c === null || typeof c !== "object") return true;
+  const keys = Object.keys(c);
+  if (keys.length !== 1) return true; // literal data
+  const op = keys[0];
+  const args = Array.isArray(c[op]) ? c[op] : [c[op]];
+  if (op === "var") {
+    const [path, dflt] = args;
+    if (typeof path !== "string" && typeof path !== "number" && path != null) return false; // computed path
+    const p = path == null ? "" : String(path);
+    return (inBody || p === "item" || p.startsWith("item.")) && readsItemOnly(dflt, inBody);
+  }
+  if (op === "missing" || op === "missing_some" || MERCHANT_OPS.has(op)) return false;
+  return args.every((a, i) => readsItemOnly(a, inBody || (i === 1 && BODY_OPS.has(op))));
+}
+
 function parseTime(v) {
   if (v == null) return null;
   return typeof v === "number" ? v : Date.parse(v);
@@ -280,6 +301,7 @@ export class JsPersonalizer {
       list.sort((a, b) => items[b].popularity - items[a].popularity || a - b);
     }
     Object.assign(this, { items, index, byCategory, byBrand, bestsellers: best });
+    this.computeMasks();
     return { items: items.length };
   }
 
@@ -297,7 +319,28 @@ export class JsPersonalizer {
     });
     // Stable: equal priorities keep their order.
     this.rules = rules.map((r, i) => [r, i]).sort((a, b) => (b[0].priority ?? 0) - (a[0].priority ?? 0) || a[1] - b[1]).map((x) => x[0]);
+    this.computeMasks();
     return { rules: this.rules.length };
+  }
+
+  /**
+   * The same precomputation as the Rust engine's ItemMasks: an item part that
+   * reads only the item is evaluated once per catalog item when rules or
+   * catalog load, and a decision reads one byte per candidate.
+   */
+  computeMasks() {
+    for (const rule of this.rules) {
+      rule.itemMasks = rule.itemPart.map((p) => {
+        if (!readsItemOnly(p)) return null;
+        const mask = new Uint8Array(this.items.length);
+        const data = { item: null };
+        this.items.forEach((it, i) => {
+          data.item = it.value;
+          mask[i] = jsonLogic.truthy(jsonLogic.apply(p, data)) ? 1 : 0;
+        });
+        return mask;
+      });
+    }
   }
 
   track(ev, now = Date.now()) {
@@ -439,7 +482,8 @@ export class JsPersonalizer {
       };
       data.item = it.value;
       for (const rule of live) {
-        if (!allTrue(rule.itemPart)) continue;
+        const masks = rule.itemMasks;
+        if (!rule.itemPart.every((p, pi) => (masks[pi] ? masks[pi][c.idx] === 1 : jsonLogic.truthy(jsonLogic.apply(p, data))))) continue;
         const a = rule.action;
         if (a.type === "boost") c.multiplier *= a.factor ?? 2;
         else if (a.type === "bury") c.multiplier *= a.factor ?? 0.5;
