@@ -204,7 +204,7 @@ impl Catalog {
         }
         // Per-category and per-brand lists, most popular first; dense ids in
         // order of first appearance.
-        let mut ids: [HashMap<String, u32>; 2] = Default::default();
+        let mut ids: [FxHashMap<String, u32>; 2] = Default::default();
         for (i, it) in cat.items.iter_mut().enumerate() {
             let [category_ids, brand_ids] = &mut ids;
             if let Some(c) = &it.category {

@@ -485,13 +485,17 @@ pub fn decide(inp: &Inputs, req: &DecideRequest, decision_id: String) -> Decisio
     // Item affinities by catalog index, and their maximum, in one pass over
     // the session's table (one decay each) instead of a string binary search
     // per candidate.
-    let mut item_affinity: FxHashMap<u32, f64> = map_with_capacity(s.items.len());
+    // (The map holds positions in `item_scores`: the same map type as the
+    // pool's, so no second copy of the hash table code in the wasm.)
+    let mut item_affinity: FxHashMap<u32, usize> = map_with_capacity(s.items.len());
+    let mut item_scores: Vec<f64> = Vec::with_capacity(s.items.len());
     let mut max_item = 0.0f64;
     for (id, e) in s.items.iter() {
         let score = e.score * decay(now - e.at_ms, half_life);
         max_item = max_item.max(score);
         if let Some(idx) = cat.index_of(id) {
-            item_affinity.insert(idx, score);
+            item_affinity.insert(idx, item_scores.len());
+            item_scores.push(score);
         }
     }
     let max_item = max_item.max(1e-9);
@@ -518,7 +522,7 @@ pub fn decide(inp: &Inputs, req: &DecideRequest, decision_id: String) -> Decisio
             continue;
         };
         let f = &mut c.features;
-        f.item_affinity = item_affinity.get(&c.idx).map_or(0.0, |a| a / max_item);
+        f.item_affinity = item_affinity.get(&c.idx).and_then(|&at| item_scores.get(at)).map_or(0.0, |a| a / max_item);
         f.category_affinity = match (it.category.as_deref(), it.category_id.and_then(|id| category_affinity.get_mut(id as usize))) {
             (Some(name), Some(slot)) => {
                 if slot.is_nan() {
