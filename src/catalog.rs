@@ -20,7 +20,7 @@ use crate::decide::fxhash::FxHashMap;
 use crate::error::{Error, ErrorCode, Result};
 use crate::json::{Map, Value};
 use crate::limits::{
-    MAX_BESTSELLERS, MAX_CATALOG_ITEMS, MAX_ID_LEN, MAX_RELATIONS_PER_ITEM, MAX_TAGS_PER_ITEM, MAX_TEXT_LEN,
+    DERIVED_BESTSELLERS, MAX_BESTSELLERS, MAX_CATALOG_ITEMS, MAX_ID_LEN, MAX_RELATIONS_PER_ITEM, MAX_TAGS_PER_ITEM, MAX_TEXT_LEN,
 };
 
 /// The kinds of relation between items.
@@ -199,7 +199,7 @@ impl Catalog {
         if cat.bestsellers.is_empty() {
             let mut by_pop: Vec<u32> = (0..cat.items.len() as u32).collect();
             crate::order::sort_by(&mut by_pop, &|&a, &b| cat.popularity(b).total_cmp(&cat.popularity(a)).then(a.cmp(&b)));
-            by_pop.truncate(MAX_BESTSELLERS.min(100));
+            by_pop.truncate(MAX_BESTSELLERS.min(DERIVED_BESTSELLERS));
             cat.bestsellers = by_pop;
         }
         // Per-category and per-brand lists, most popular first; dense ids in

@@ -10,7 +10,7 @@ use crate::error::{Error, ErrorCode, Result};
 use crate::event::Event;
 use crate::ids::{fnv1a64, IdGen};
 use crate::json::{Map, Value};
-use crate::limits::{MAX_BATCH_EVENTS, MAX_DECISION_K, MAX_ID_LEN};
+use crate::limits::{MAX_BATCH_EVENTS, MAX_DECISION_K, MAX_ECHOED_CHARS, MAX_ID_LEN, MAX_SCORER_WEIGHT};
 use crate::model::SessionModel;
 use crate::rules::RuleSet;
 use crate::session::Session;
@@ -65,7 +65,7 @@ impl Config {
                 ("seed" | "sessionId" | "userId" | "halfLifeSeconds" | "holdoutShare" | "diversityCap" | "weights", _) => {
                     return Err(bad(key, format!("invalid value for \"{key}\"; see the README's config table")))
                 }
-                _ => return Err(bad(key, format!("unknown config field \"{}\"", key.chars().take(40).collect::<String>()))),
+                _ => return Err(bad(key, format!("unknown config field \"{}\"", key.chars().take(MAX_ECHOED_CHARS).collect::<String>()))),
             }
         }
         Ok(c)
@@ -79,7 +79,7 @@ fn bad(path: &str, msg: String) -> Error {
 fn weights(w: &Map) -> Result<LinearScorer> {
     let mut s = LinearScorer::default();
     for (k, v) in w.iter() {
-        let n = v.as_f64().filter(|n| n.is_finite() && n.abs() <= 1000.0).ok_or_else(|| {
+        let n = v.as_f64().filter(|n| n.is_finite() && n.abs() <= MAX_SCORER_WEIGHT).ok_or_else(|| {
             bad(&format!("weights.{k}"), "weights are numbers from -1000 to 1000".into())
         })?;
         let slot = match k {

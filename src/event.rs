@@ -8,8 +8,8 @@
 use crate::error::{Error, ErrorCode, Result};
 use crate::json::{Map, Value};
 use crate::limits::{
-    MAX_EVENT_PROPERTIES, MAX_FUTURE_SKEW_MS, MAX_ID_LEN, MAX_IMPRESSION_ITEMS, MAX_TEXT_LEN,
-    MIN_TIMESTAMP_MS,
+    MAX_COUNTRY_LEN, MAX_ECHOED_CHARS, MAX_EVENT_PROPERTIES, MAX_FUTURE_SKEW_MS, MAX_ID_LEN, MAX_IMPRESSION_ITEMS,
+    MAX_LABEL_LEN, MAX_QUANTITY, MAX_TEXT_LEN, MIN_TIMESTAMP_MS,
 };
 
 /// What happened.
@@ -186,10 +186,10 @@ impl Event {
                 None | Some(Value::Null) => None,
                 Some(p) => Some(properties(p)?),
             },
-            group: opt_str(obj, "group", 16)?,
+            group: opt_str(obj, "group", MAX_LABEL_LEN)?,
             received_at,
-            country: opt_str(obj, "country", 8)?,
-            colo: opt_str(obj, "colo", 16)?,
+            country: opt_str(obj, "country", MAX_COUNTRY_LEN)?,
+            colo: opt_str(obj, "colo", MAX_LABEL_LEN)?,
         };
         ev.check_shape()?;
         if ev.kind == EventType::Purchase && ev.items.is_empty() {
@@ -307,7 +307,7 @@ fn item_value(it: &ItemRef) -> Value {
 }
 
 fn truncate(s: &str) -> String {
-    s.chars().take(40).collect()
+    s.chars().take(MAX_ECHOED_CHARS).collect()
 }
 
 fn wrong_type(path: &str, expected: &str, got: &Value) -> Error {
@@ -439,7 +439,7 @@ fn item_ref(v: &Value) -> Result<ItemRef> {
         None | Some(Value::Null) => None,
         Some(q) => {
             let n = q.as_f64().ok_or_else(|| wrong_type("quantity", "a number", q))?;
-            if n.fract() != 0.0 || !(1.0..=10_000.0).contains(&n) {
+            if n.fract() != 0.0 || !(1.0..=MAX_QUANTITY).contains(&n) {
                 return Err(Error::new(ErrorCode::InvalidValue, "quantity", "must be a whole number from 1 to 10000"));
             }
             Some(n as u32)

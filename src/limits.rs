@@ -18,6 +18,14 @@ pub const MAX_ID_LEN: usize = 128;
 pub const MAX_TEXT_LEN: usize = 512;
 /// Most properties on one event's `properties` object.
 pub const MAX_EVENT_PROPERTIES: usize = 32;
+/// Longest short label on an event (`group`, and the `colo` the edge adds).
+pub const MAX_LABEL_LEN: usize = 16;
+/// Longest country code on an event (the edge adds it).
+pub const MAX_COUNTRY_LEN: usize = 8;
+/// Largest item quantity in one event.
+pub const MAX_QUANTITY: f64 = 10_000.0;
+/// Characters of an unknown field or action name echoed back in an error.
+pub const MAX_ECHOED_CHARS: usize = 40;
 /// Most items listed in one impression event.
 pub const MAX_IMPRESSION_ITEMS: usize = 50;
 /// Most events in one collected batch (the Worker's `/v1/collect`).
@@ -53,6 +61,11 @@ pub const MAX_EVAL_STEPS: u32 = 100_000;
 /// Longest array a JsonLogic operation may build (merge, map, substr...).
 pub const MAX_EVAL_ARRAY: usize = 10_000;
 
+/// Largest factor a `boost` (or an `include_related` boost) may apply.
+pub const MAX_BOOST_FACTOR: f64 = 1000.0;
+/// Largest absolute scorer weight a config may set.
+pub const MAX_SCORER_WEIGHT: f64 = 1000.0;
+
 /// Most items in a catalog.
 pub const MAX_CATALOG_ITEMS: usize = 200_000;
 /// Most relations (related/accessory/similar) per item and kind.
@@ -63,6 +76,8 @@ pub const MAX_TAGS_PER_ITEM: usize = 32;
 pub const MAX_DECISION_K: usize = 100;
 /// Most best-sellers in the fallback list.
 pub const MAX_BESTSELLERS: usize = 1000;
+/// Best-sellers taken by popularity when a catalog lists none.
+pub const DERIVED_BESTSELLERS: usize = 100;
 
 /// Most events one page's outbox holds; beyond it the drop policy decides (dropped events are counted and reported).
 pub const MAX_OUTBOX_EVENTS: usize = 50_000;

@@ -20,7 +20,7 @@
 use crate::catalog::RelationKind;
 use crate::error::{Error, ErrorCode, Result};
 use crate::json::Value;
-use crate::limits::{MAX_DECISION_K, MAX_ID_LEN, MAX_RULES};
+use crate::limits::{MAX_BOOST_FACTOR, MAX_DECISION_K, MAX_ECHOED_CHARS, MAX_ID_LEN, MAX_RULES};
 use crate::logic::Condition;
 
 /// Where included items go.
@@ -223,7 +223,7 @@ fn parse_action(v: &Value) -> Result<Action> {
     match kind {
         "boost" => {
             let f = number(o, "factor")?.unwrap_or(2.0);
-            if !(f > 0.0 && f <= 1000.0) {
+            if !(f > 0.0 && f <= MAX_BOOST_FACTOR) {
                 return Err(Error::new(ErrorCode::InvalidValue, "factor", "boost factor must be above 0 and at most 1000"));
             }
             Ok(Action::Scale(f))
@@ -267,7 +267,7 @@ fn parse_action(v: &Value) -> Result<Action> {
             }
             let placement = match o.get("placement").and_then(Value::as_str) {
                 None | Some("first") => Placement::First,
-                Some("boost") => Placement::Boost(number(o, "factor")?.unwrap_or(1.5).clamp(0.0, 1000.0)),
+                Some("boost") => Placement::Boost(number(o, "factor")?.unwrap_or(1.5).clamp(0.0, MAX_BOOST_FACTOR)),
                 Some(other) => {
                     return Err(Error::new(ErrorCode::InvalidValue, "placement", format!("unknown placement \"{other}\"; use first or boost")))
                 }
@@ -277,7 +277,7 @@ fn parse_action(v: &Value) -> Result<Action> {
         other => Err(Error::new(
             ErrorCode::InvalidValue,
             "type",
-            format!("unknown action \"{}\"; use boost, bury, pin, exclude or include_related", other.chars().take(40).collect::<String>()),
+            format!("unknown action \"{}\"; use boost, bury, pin, exclude or include_related", other.chars().take(MAX_ECHOED_CHARS).collect::<String>()),
         )),
     }
 }
