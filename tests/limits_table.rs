@@ -178,6 +178,24 @@ fn pub_consts(file: &str, prefix: &str) -> Vec<String> {
         .collect()
 }
 
+/// The keys of the Worker's `DEFAULTS` (every numeric var has one), so a new
+/// Worker limit cannot skip the table.
+fn worker_default_keys() -> Vec<String> {
+    let text = read("worker/src/settings.js");
+    let block = text
+        .split("DEFAULTS = Object.freeze({")
+        .nth(1)
+        .and_then(|rest| rest.split("});").next())
+        .expect("worker/src/settings.js has a DEFAULTS block");
+    block
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.starts_with("//"))
+        .filter_map(|l| l.split_once(':').map(|(k, _)| k.trim().to_string()))
+        .filter(|k| !k.is_empty() && k.chars().all(|c| c.is_ascii_uppercase() || c == '_'))
+        .collect()
+}
+
 fn unit_of_rust_const(file: &str, name: &str) -> Unit {
     let def = read(file);
     let line = def.lines().find(|l| l.starts_with(&format!("pub const {name}:"))).unwrap_or_default();
@@ -207,8 +225,14 @@ fn every_limit_has_a_readme_row_with_its_value() {
     }
     assert!(checked.len() >= 40, "found only {} core constants: did the files move?", checked.len());
     checked.extend(OTHERS.iter().map(|&(f, n, u)| (f.to_string(), n.to_string(), u)));
+    // Enumerated, so a new default cannot skip the table: the Worker's DEFAULTS
+    // and the gateway's `pub const DEFAULT_*` must all be among the checked.
+    let enumerated = worker_default_keys().into_iter().chain(pub_consts("gateway/src/config.rs", "DEFAULT_"));
+    let mut problems: Vec<String> = enumerated
+        .filter(|name| !checked.iter().any(|(_, n, _)| n == name))
+        .map(|name| format!("`{name}` is a Worker or gateway default missing from OTHERS and the table"))
+        .collect();
 
-    let mut problems = Vec::new();
     for (file, name, unit) in &checked {
         let text = read(file);
         let Some(expr) = definition(&text, name) else {
@@ -244,4 +268,5 @@ fn the_value_parser_reads_units_and_refuses_mismatches() {
     assert_eq!(eval("2 * MAX_RULE_DEPTH + 16", "src/limits.rs", 0), 80.0);
     assert_eq!(eval("CHUNK_BYTES - 1024", "pkg-template/src/sync/index.js", 0), 63.0 * 1024.0);
     assert_eq!(eval("Duration::from_millis(500)", "gateway/src/kafka.rs", 0), 500.0);
+    assert!(worker_default_keys().iter().any(|k| k == "MAX_BODY_BYTES"));
 }
