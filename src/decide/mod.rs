@@ -547,9 +547,9 @@ pub fn decide(inp: &Inputs, req: &DecideRequest, decision_id: String) -> Decisio
             (Some(p), Some(t)) if p > 0.0 && t > 0.0 => (p / t).min(t / p),
             _ => 0.0,
         };
+        let scope = DecisionScope { view: &view, slot: &req.slot, context: &req.context, item: Some(&it.value) };
         for ((&ri, parts), fired) in live.iter().zip(item_parts.iter_mut()).zip(live_fired.iter_mut()) {
             let Some(rule) = inp.rules.rules.get(ri) else { continue };
-            let scope = DecisionScope { view: &view, slot: &req.slot, context: &req.context, item: Some(&it.value) };
             match all_true_memo(parts, &scope, it, c.idx, &index_sets) {
                 Ok(true) => {}
                 Ok(false) => continue,
@@ -583,20 +583,33 @@ pub fn decide(inp: &Inputs, req: &DecideRequest, decision_id: String) -> Decisio
     //    ranking under the diversity cap.
     let personal = pool.list.iter().any(|c| !c.popular_only && !c.excluded);
     let mut ranked: Vec<&Candidate> = pool.list.iter().filter(|c| !c.excluded).collect();
+    // Pinned first, then included-first in their order, then the rest: one
+    // integer per candidate instead of a tuple per comparison.
+    let placement = |c: &Candidate| -> u64 {
+        let first = c.first.map_or(0, |f| (f as u64).min(u64::MAX >> 2));
+        (u64::from(c.pin.is_none()) << 63) | (u64::from(c.first.is_none()) << 62) | first
+    };
     crate::order::sort_by(&mut ranked, &|a, b| {
-        let ka = (a.pin.is_none(), a.first.is_none(), a.first.unwrap_or(0));
-        let kb = (b.pin.is_none(), b.first.is_none(), b.first.unwrap_or(0));
-        ka.cmp(&kb).then(b.score.total_cmp(&a.score)).then(a.idx.cmp(&b.idx))
+        placement(a).cmp(&placement(b)).then(b.score.total_cmp(&a.score)).then(a.idx.cmp(&b.idx))
     });
     let cap = inp.diversity_cap.unwrap_or_else(|| k.saturating_mul(3).div_ceil(5)).max(1);
-    let mut per_category: FxHashMap<&str, usize> = map_with_capacity(16);
+    // Items per category so far, by dense category id; items without a
+    // category (or with an empty one) are never capped.
+    let mut per_category = vec![0usize; cat.category_count()];
     let mut slots: Vec<Option<&Candidate>> = vec![None; k];
     let mut rest: Vec<&Candidate> = Vec::with_capacity(k);
     for c in ranked {
-        let category = cat.item(c.idx).and_then(|it| it.category.as_deref()).unwrap_or("");
-        let n = per_category.entry(category).or_insert(0);
+        let capped = cat
+            .item(c.idx)
+            .filter(|it| it.category.as_deref().is_some_and(|name| !name.is_empty()))
+            .and_then(|it| it.category_id);
+        let mut uncapped = 0usize;
+        let n = match capped.and_then(|id| per_category.get_mut(id as usize)) {
+            Some(n) => n,
+            None => &mut uncapped,
+        };
         let exempt = c.pin.is_some() || c.first.is_some();
-        if !exempt && !category.is_empty() && *n >= cap {
+        if !exempt && capped.is_some() && *n >= cap {
             continue;
         }
         if let Some(p) = c.pin {

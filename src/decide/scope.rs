@@ -144,6 +144,19 @@ impl Scope for InteractionScope<'_> {
         let v = self.field(path.first()?)?;
         path.lookup_from(&v, 1).map(|x| Cow::Owned(x.into_owned()))
     }
+
+    fn var_text(&self, path: &VarPath) -> Option<Option<&str>> {
+        let mut segs = path.segments();
+        let (Some(first), None) = (segs.next(), segs.next()) else { return None };
+        let i = self.i;
+        match first {
+            "item" => Some(Some(i.item.as_str())),
+            "category" => Some(i.category.as_deref()),
+            "brand" => Some(i.brand.as_deref()),
+            "type" => Some(Some(i.kind.as_str())),
+            _ => None,
+        }
+    }
 }
 
 impl DecisionScope<'_> {
@@ -186,6 +199,15 @@ impl DecisionScope<'_> {
             ("id", "") => Some(Cow::Owned(Value::from(s.id.as_str()))),
             ("userId", "") => s.user_id.as_deref().map(|u| Cow::Owned(Value::from(u))),
             ("ageSeconds", "") => Some(Cow::Owned(Value::Number(((now - s.started_ms).max(0.0) / 1000.0).floor()))),
+            // One counter, without building the counters object.
+            ("counters", key) if !key.is_empty() && !key.contains('.') => {
+                if key == "events" {
+                    let total = crate::event::EventType::ALL.iter().map(|&t| u64::from(s.counter(t))).fold(0u64, u64::saturating_add);
+                    Some(Cow::Owned(Value::Number(total as f64)))
+                } else {
+                    crate::event::EventType::parse(key).map(|t| Cow::Owned(Value::Number(f64::from(s.counter(t)))))
+                }
+            }
             ("affinity", rest) if !rest.is_empty() => {
                 let (kind, key) = head(rest);
                 match (AffinityKind::parse(kind), key) {
@@ -322,7 +344,8 @@ mod tests {
                 "session.recent.3.item", "session.recent.4.item", "session.recent.0.item.length", "session.recent.0.item.0",
                 "session.recent.0.", "session.recent.0", "session.recent.length", "session.recent.01.item",
                 "session.recent.-1.item", "session.recent.length.x", "session.recent.0.nope", "session.recent.0.item.",
-                "session.recent", "session.recent.0.price.x",
+                "session.recent", "session.recent.0.price.x", "session.counters.product_view", "session.counters.events",
+                "session.counters.add_to_cart", "session.counters.nope", "session.counters.search.x", "session.counters",
             ] {
                 assert_eq!(scope.var(path), lookup(&data, path), "{path} ({} events)", events.len());
             }
@@ -344,6 +367,12 @@ mod tests {
             r#"{"var":""}"#,
             r#"{"missing":["brand"]}"#,
             r#"{"var":{"cat":["ty","pe"]}}"#,
+            r#"{"!=":["zoom",{"var":"brand"}]}"#,
+            r#"{"===":[{"var":"item"},"shoe-2"]}"#,
+            r#"{"!==":[{"var":"type"},"product_view"]}"#,
+            r#"{"==":[{"var":"price"},"65"]}"#,
+            r#"{"==":[{"var":"category.0"},"s"]}"#,
+            r#"{"==":[{"var":["brand","none"]},"none"]}"#,
         ];
         for events in [EVENTS, &[]] {
             let e = engine(events);

@@ -453,6 +453,22 @@ fn eval_op<'r>(op: Op, args: &'r [Node], cx: &mut Cx<'_>, scope: &'r dyn Scope) 
         Op::Not => bool_(!truthy(&*arg(args, 0, cx, scope)?)),
         Op::NotNot => bool_(truthy(&*arg(args, 0, cx, scope)?)),
         Op::Eq | Op::Ne | Op::StrictEq | Op::StrictNe => {
+            // A path against literal text, answered by the scope without a
+            // Value (the session's interactions would build a String per
+            // element): both sides strings or the path missing, so loose and
+            // strict equality are plain text equality.
+            let text_test = match args {
+                [Node::Var { path, default: None }, Node::Const(Value::String(t))]
+                | [Node::Const(Value::String(t)), Node::Var { path, default: None }] => Some((path, t)),
+                _ => None,
+            };
+            if let Some((path, text)) = text_test {
+                if let Some(found) = scope.var_text(path) {
+                    cx.charge(2)?; // the var and the literal, as evaluating them would
+                    let equal = found.is_some_and(|s| crate::json::str_eq(s, text));
+                    return bool_(equal == matches!(op, Op::Eq | Op::StrictEq));
+                }
+            }
             let a = arg(args, 0, cx, scope)?;
             let b = arg(args, 1, cx, scope)?;
             bool_(match op {

@@ -69,6 +69,15 @@ pub trait Scope {
         None
     }
 
+    /// The text at a static path, for `==`/`===`/`!=`/`!==` against a
+    /// literal string without building a `Value`: `Some(Some(s))` when the
+    /// value there is the string `s`, `Some(None)` when nothing is there
+    /// (`null`), `None` (the default) when the scope cannot say cheaply and
+    /// the evaluator should read the value as usual.
+    fn var_text(&self, _path: &VarPath) -> Option<Option<&str>> {
+        None
+    }
+
     /// `viewed_within`: was `item` interacted with in the last `seconds`?
     /// Default: scans `session.recent` (`[{item, ageSeconds, ...}]`).
     fn viewed_within(&self, item: &str, seconds: f64) -> bool {
