@@ -53,7 +53,8 @@ for t in "${targets[@]}"; do
     fork=()
     [ "$JOBS" -le 1 ] || fork=(-fork="$JOBS" -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1)
     log="$LOGS/$t.log"
-    echo "==> fuzz $t (${RUNS:+$RUNS runs}${RUNS:-$SECONDS_PER_TARGET s}); log: $log"
+    if [ -n "$RUNS" ]; then budget="$RUNS runs"; else budget="$SECONDS_PER_TARGET s"; fi
+    echo "==> fuzz $t ($budget); log: $log"
     started=$(date +%s)
     set +e
     (cd "$FUZZ" && cargo +nightly fuzz run -s none -a "$t" "$grown" "$FUZZ/corpus/$t" -- \
@@ -67,14 +68,15 @@ for t in "${targets[@]}"; do
     execs="$(awk '/stat::number_of_executed_units:/ {n += $2} END {print n + 0}' "$log")"
     if [ "$execs" = 0 ]; then execs="$(grep -oE '^#[0-9]+' "$log" | tail -n 1 | tr -d '#')"; execs="${execs:-0}"; fi
     rss="$(awk '/stat::peak_rss_mb:/ {if ($2 > m) m = $2} END {print m + 0}' "$log")"
+    slowest="$(awk '/stat::slowest_unit_time_sec:/ {if ($2 > m) m = $2} END {print m + 0}' "$log")"
     rate=$(( elapsed > 0 ? execs / elapsed : execs ))
     crashes=$(( $(find "$FUZZ/artifacts/$t" -type f | wc -l) - before ))
     if [ "$status" -ne 0 ] && [ "$crashes" -eq 0 ]; then crashes=1; fi
     seeds="$(find "$FUZZ/corpus/$t" -type f | wc -l)"
     corpus="$(find "$grown" -type f | wc -l)"
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$t" "$execs" "$rate" "$elapsed" "$crashes" "$rss" "$seeds" "$corpus" >>"$rows"
-    printf '    %-17s executions %12s  exec/s %8s  crashes %s  peak RSS %s MB  corpus %s (seeds %s)\n' \
-        "$t" "$execs" "$rate" "$crashes" "$rss" "$corpus" "$seeds"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$t" "$execs" "$rate" "$elapsed" "$crashes" "$rss" "$slowest" "$seeds" "$corpus" >>"$rows"
+    printf '    %-17s executions %12s  exec/s %8s  crashes %s  peak RSS %s MB  slowest input %s s  corpus %s (seeds %s)\n' \
+        "$t" "$execs" "$rate" "$crashes" "$rss" "$slowest" "$corpus" "$seeds"
     if [ "$crashes" -gt 0 ]; then
         failed=1
         echo "    crash input(s) in fuzz/artifacts/$t/; reproduce: (cd fuzz && cargo +nightly fuzz run -s none $t ARTIFACT)"
@@ -84,17 +86,17 @@ done
 
 node -e '
 const fs = require("fs");
-const [rows, out, seconds, runs] = process.argv.slice(1);
+const [rows, out, seconds, runs, commit] = process.argv.slice(1);
 const targets = fs.readFileSync(rows, "utf8").trim().split("\n").filter(Boolean).map((l) => {
-  const [name, executions, execPerSec, seconds, crashes, peakRssMb, seeds, corpus] = l.split("\t");
+  const [name, executions, execPerSec, seconds, crashes, peakRssMb, slowest, seeds, corpus] = l.split("\t");
   return { name, executions: +executions, execPerSec: +execPerSec, seconds: +seconds, crashes: +crashes,
-           peakRssMb: +peakRssMb, seedInputs: +seeds, corpusInputs: +corpus };
+           peakRssMb: +peakRssMb, slowestInputSeconds: +slowest, seedInputs: +seeds, corpusInputs: +corpus };
 });
-const report = { generatedAt: new Date().toISOString(), secondsPerTarget: runs ? null : +seconds,
+const report = { generatedAt: new Date().toISOString(), commit, secondsPerTarget: runs ? null : +seconds,
                  runsPerTarget: runs ? +runs : null, targets,
                  totalExecutions: targets.reduce((a, t) => a + t.executions, 0),
                  totalCrashes: targets.reduce((a, t) => a + t.crashes, 0) };
 fs.writeFileSync(out, JSON.stringify(report, null, 2) + "\n");
-' "$rows" "$OUT" "$SECONDS_PER_TARGET" "$RUNS"
+' "$rows" "$OUT" "$SECONDS_PER_TARGET" "$RUNS" "$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src fuzz || echo +local-changes)"
 echo "==> wrote $OUT"
 exit "$failed"
