@@ -136,3 +136,38 @@ fn host_parse_decimal_matches_core_bit_for_bit() {
 
 // The hostile-input corpus (tests/hostile/cases.json), class by class.
 hostile_tests!("node");
+
+/// The facade walks JS values itself (no serde-wasm-bindgen): what it accepts,
+/// what it refuses, and that a value comes back out unchanged.
+#[wasm_bindgen_test]
+fn js_values_convert_like_json() {
+    use edge_personalize::json;
+    use edge_personalize::wasm::interop::{from_js, to_js};
+    let build = |body: &str| js_sys::Function::new_no_args(body).call0(&JsValue::NULL).expect("test JS");
+    let stringify = |v: &JsValue| js_sys::JSON::stringify(v).map(String::from).unwrap_or_default();
+
+    let text = r#"{"a":[1,2.5,-0.125,true,null,"é\n",{"b":{}}],"c":"x","__proto__":{"d":1}}"#;
+    let v = from_js(js_sys::JSON::parse(text).expect("JSON"), "").expect("plain JSON converts");
+    assert_eq!(v, json::parse(text).expect("JSON"));
+    assert_eq!(stringify(&to_js(&v).expect("back")), text);
+
+    // undefined (property or hole) is null; safe BigInts and Maps with string keys convert.
+    let v = from_js(build("return {u: undefined, h: [1,,3], n: 5n, m: new Map([['k', 2]])}"), "").expect("converts");
+    assert_eq!(v, json::parse(r#"{"u":null,"h":[1,null,3],"n":5,"m":{"k":2}}"#).expect("JSON"));
+
+    for (body, code) in [
+        ("return NaN", "INVALID_JSON"),
+        ("return [-Infinity]", "INVALID_JSON"),
+        ("return {f() {}}", "WRONG_TYPE"),
+        ("return Symbol('s')", "WRONG_TYPE"),
+        ("return new Uint8Array(2)", "WRONG_TYPE"),
+        ("return new ArrayBuffer(2)", "WRONG_TYPE"),
+        ("return new Set([1])", "WRONG_TYPE"),
+        ("return new Map([[1, 2]])", "WRONG_TYPE"),
+        ("return 2n ** 70n", "WRONG_TYPE"),
+        ("const o = {}; o.self = o; return o", "TOO_DEEP"),
+        ("let a = []; for (let i = 0; i < 1000; i++) a = [a]; return a", "TOO_DEEP"),
+    ] {
+        assert_eq!(code_of(from_js(build(body), "x")), code, "{body}");
+    }
+}

@@ -1,5 +1,5 @@
-//! `Serialize` and `Deserialize` for [`Value`]: how values cross the wasm
-//! boundary through serde-wasm-bindgen (and any other serde format).
+//! `Serialize` and `Deserialize` for [`Value`], for native users of any serde
+//! format. (The wasm facade converts JS values itself: `wasm::interop`.)
 //!
 //! Deserializing accepts any self-describing input: booleans, every integer
 //! width (converted to f64, as JavaScript holds them), floats, strings,
@@ -9,8 +9,7 @@
 //! `Infinity`) are refused too: a `Value` never holds them.
 //!
 //! Serializing writes numbers as f64, arrays as sequences and objects as maps
-//! in insertion order. (With serde-wasm-bindgen, pass a serializer built with
-//! `serialize_maps_as_objects(true)` to get plain JS objects, not `Map`s.)
+//! in insertion order.
 
 use std::fmt;
 
@@ -156,7 +155,7 @@ mod tests {
     use serde::de::value::{Error as DeError, MapDeserializer, SeqDeserializer};
     use serde::de::IntoDeserializer;
 
-    /// A self-describing test input, like a JS value seen by serde-wasm-bindgen.
+    /// A self-describing test input.
     #[derive(Clone, Debug, PartialEq)]
     enum T {
         Unit,
