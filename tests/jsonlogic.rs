@@ -354,6 +354,8 @@ fn substr_counts_utf16_code_units() {
         (r#"{"substr": ["a😀b", 1, 2]}"#, "😀"),
         (r#"{"substr": ["a😀b", -1]}"#, "b"),
         (r#"{"substr": ["a😀b😀", 0, -2]}"#, "a😀b"),
+        // A negative non-number length concatenates ("10" + "-2"), giving NaN, so "".
+        (r#"{"substr": ["héllo wörld", 1, "-2"]}"#, ""),
         (r#"{"substr": ["jsonlogic", "4", "2"]}"#, "lo"),
         (r#"{"substr": ["jsonlogic", 2, null]}"#, ""),
         (r#"{"substr": [12345, 1, 2]}"#, "23"),

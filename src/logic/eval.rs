@@ -578,12 +578,14 @@ fn eval_op<'r>(op: Op, args: &'r [Node], cx: &mut Cx<'_>, scope: &'r dyn Scope) 
             if js_lt(&end, &Value::Number(0.0)) {
                 // PHP-style negative length: drop that many from the end.
                 let temp = substr(&s, start, None);
-                let len = utf16_len(&temp) as f64;
+                let units = utf16_len(&temp);
+                let len = units as f64;
                 // JavaScript `temp.length + end`: string concatenation if `end`
-                // is not a number.
+                // is not a number. (`units` is an integer: formatting it keeps
+                // core's f64 Display out of the wasm build.)
                 let keep = match &*end {
                     Value::Number(n) => len + n,
-                    other => str_to_number(&format!("{len}{}", to_js_string(other))),
+                    other => str_to_number(&format!("{units}{}", to_js_string(other))),
                 };
                 owned(Value::String(substr(&temp, 0.0, Some(keep))))
             } else {
