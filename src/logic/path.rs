@@ -140,6 +140,14 @@ impl Scope for Value {
     fn var_path(&self, path: &VarPath) -> Option<Cow<'_, Value>> {
         path.lookup(self)
     }
+    fn var_text(&self, path: &VarPath) -> Option<Option<&str>> {
+        match path.lookup(self) {
+            None | Some(Cow::Borrowed(Value::Null)) => Some(None),
+            Some(Cow::Borrowed(Value::String(s))) => Some(Some(s)),
+            // Other types (and computed string pieces) take the evaluator's way.
+            _ => None,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -172,6 +180,24 @@ mod tests {
         assert_eq!(vp.first(), Some("item"));
         assert_eq!(vp.segments().collect::<Vec<_>>(), ["item", "price"]);
         assert_eq!(VarPath::new("").first(), None);
+    }
+
+    #[test]
+    fn equality_with_literal_text_answers_as_the_full_evaluation() {
+        let data = parse(r#"{"s":"x","n":1,"one":"1","z":null,"t":true,"a":["x"],"o":{"k":"x"},"e":""}"#).unwrap_or_default();
+        for path in ["s", "n", "one", "z", "t", "a", "o", "o.k", "missing", "s.0", "s.length", "a.0", "e", ""] {
+            for lit in ["x", "1", "", "true", "y"] {
+                for op in ["==", "===", "!=", "!=="] {
+                    let fast = format!(r#"{{"{op}":[{{"var":"{path}"}},"{lit}"]}}"#);
+                    let swapped = format!(r#"{{"{op}":["{lit}",{{"var":"{path}"}}]}}"#);
+                    // `cat` makes the literal computed, so the evaluator takes its usual way.
+                    let reference = format!(r#"{{"{op}":[{{"var":"{path}"}},{{"cat":["{lit}"]}}]}}"#);
+                    let eval = |rule: &str| crate::logic::eval_json(&parse(rule).unwrap_or_default(), &data);
+                    assert_eq!(eval(&fast), eval(&reference), "{fast}");
+                    assert_eq!(eval(&swapped), eval(&reference), "{swapped}");
+                }
+            }
+        }
     }
 
     #[test]
