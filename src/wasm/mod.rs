@@ -1,6 +1,7 @@
 //! The thin `#[wasm_bindgen]` facade: each method converts its JS arguments,
 //! calls the core once, and converts the result. No logic lives here.
 
+pub(crate) mod alloc;
 #[cfg(feature = "alloc-stats")]
 mod alloc_stats;
 mod condition;
@@ -11,6 +12,11 @@ mod personalizer;
 mod storage;
 
 use wasm_bindgen::prelude::*;
+
+/// The shipped allocator (see `alloc`); `alloc-stats` builds wrap it in a counter.
+#[cfg(not(feature = "alloc-stats"))]
+#[global_allocator]
+static ALLOCATOR: alloc::SizeClasses = alloc::SizeClasses::new();
 
 use crate::json::Value;
 use interop::{from_js, from_js_or_text, js_err, to_js};
