@@ -34,7 +34,9 @@ impl ItemBits {
             *w |= 1 << (idx % 64);
         }
     }
-    /// Whether `idx` is set (false outside the catalog).
+    /// Whether `idx` is set (false outside the catalog). Always inlined: the
+    /// size-optimised wasm otherwise calls it for every candidate and rule.
+    #[inline(always)]
     pub fn get(&self, idx: u32) -> bool {
         let idx = idx as usize;
         self.words.get(idx / 64).is_some_and(|w| w & (1 << (idx % 64)) != 0)

@@ -233,6 +233,7 @@ enum Reason<'a> {
 /// table's key, the rule's id), so comparing where they point is comparing
 /// what they say, without a string compare per candidate.
 impl PartialEq for Reason<'_> {
+    #[inline(always)]
     fn eq(&self, other: &Self) -> bool {
         let same = |a: &str, b: &str| std::ptr::eq(a, b);
         match (self, other) {
@@ -285,6 +286,7 @@ struct Candidate<'a> {
 }
 
 impl<'a> Candidate<'a> {
+    #[inline(always)]
     fn note(&mut self, r: Reason<'a>) {
         if self.reasons.contains(&Some(r)) {
             return;
@@ -312,6 +314,7 @@ impl<'a> Pool<'a> {
         #[allow(clippy::indexing_slicing)]
         &mut self.list[pos.min(len.saturating_sub(1))]
     }
+    #[inline(always)]
     fn add(&mut self, idx: u32, reason: Reason<'a>, personal: bool) -> &mut Candidate<'a> {
         let c = self.entry(idx);
         c.note(reason);
@@ -870,6 +873,7 @@ enum ItemPart<'m, 'v> {
     Memo(MemoPart<'v>),
 }
 
+#[inline(always)]
 fn all_true_memo<'v>(parts: &mut [ItemPart<'_, 'v>], scope: &DecisionScope, it: &'v crate::catalog::Item, idx: u32, sets: &IndexSets) -> Result<bool> {
     for p in parts.iter_mut() {
         let hit = match p {
