@@ -43,7 +43,7 @@ for (const [name, base] of [["vite", process.env.VITE_URL], ["plain", process.en
     const { context, page, problems, wasmResponses } = await open(base);
     try {
       assert.match(await page.evaluate(() => window.__ep.version), /^edge-personalize \d+\.\d+\.\d+ \(snapshot v\d+\)$/);
-      assert.equal((await page.evaluate(() => window.__ep.codes)).length, 16);
+      assert.equal((await page.evaluate(() => window.__ep.codes)).length, 17);
       assert.equal(await page.evaluate(() => window.__ep.backend), "indexeddb");
       assert.equal(await page.evaluate(() => window.__ep.restored), null);
       // The wasm came from next to the module, as application/wasm (streaming compile; no fallback warning).
