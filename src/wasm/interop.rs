@@ -43,6 +43,10 @@ pub fn from_js(v: JsValue, path: &str) -> Result<Value, JsValue> {
 
 type WalkError = (ErrorCode, String);
 
+/// Containers are pre-sized from the JS length, but never beyond this, so a
+/// huge (or proxied) array cannot make us allocate gigabytes up front.
+const MAX_PREALLOC: usize = 4096;
+
 fn wrong(what: &str) -> WalkError {
     (ErrorCode::WrongType, format!("{what} is not a JSON value"))
 }
@@ -82,7 +86,7 @@ fn value_from_js(v: &JsValue, depth: usize) -> Result<Value, WalkError> {
     let inner = depth.saturating_add(1);
     if Array::is_array(v) {
         let list: &Array = v.unchecked_ref();
-        let mut items = Vec::with_capacity(list.length().min(4096) as usize);
+        let mut items = Vec::with_capacity((list.length() as usize).min(MAX_PREALLOC));
         for i in 0..list.length() {
             items.push(value_from_js(&list.get(i), inner)?);
         }
@@ -96,7 +100,7 @@ fn value_from_js(v: &JsValue, depth: usize) -> Result<Value, WalkError> {
     } else {
         Object::entries(v.unchecked_ref())
     };
-    let mut map = Map::with_capacity(entries.length().min(4096) as usize);
+    let mut map = Map::with_capacity((entries.length() as usize).min(MAX_PREALLOC));
     for i in 0..entries.length() {
         let pair: Array = entries.get(i).unchecked_into();
         let key = pair.get(0).as_string().ok_or_else(|| wrong("a Map key that is not a string"))?;
