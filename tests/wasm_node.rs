@@ -137,8 +137,9 @@ fn host_parse_decimal_matches_core_bit_for_bit() {
 // The hostile-input corpus (tests/hostile/cases.json), class by class.
 hostile_tests!("node");
 
-/// The facade walks JS values itself (no serde-wasm-bindgen): what it accepts,
-/// what it refuses, and that a value comes back out unchanged.
+/// Values cross the boundary through serde-wasm-bindgen: what it accepts, what
+/// the facade refuses (with which code), and that a value comes back out
+/// unchanged, `__proto__` included.
 #[wasm_bindgen_test]
 fn js_values_convert_like_json() {
     use edge_personalize::json;

@@ -1,5 +1,5 @@
-//! `Serialize` and `Deserialize` for [`Value`], for native users of any serde
-//! format. (The wasm facade converts JS values itself: `wasm::interop`.)
+//! `Serialize` and `Deserialize` for [`Value`]: how values cross the wasm
+//! boundary through serde-wasm-bindgen (and any other serde format).
 //!
 //! Deserializing accepts any self-describing input: booleans, every integer
 //! width (converted to f64, as JavaScript holds them), floats, strings,
@@ -9,7 +9,8 @@
 //! `Infinity`) are refused too: a `Value` never holds them.
 //!
 //! Serializing writes numbers as f64, arrays as sequences and objects as maps
-//! in insertion order.
+//! in insertion order. (With serde-wasm-bindgen, pass a serializer built with
+//! `serialize_maps_as_objects(true)` to get plain JS objects, not `Map`s.)
 
 use std::fmt;
 
@@ -155,7 +156,7 @@ mod tests {
     use serde::de::value::{Error as DeError, MapDeserializer, SeqDeserializer};
     use serde::de::IntoDeserializer;
 
-    /// A self-describing test input.
+    /// A self-describing test input, like a JS value seen by serde-wasm-bindgen.
     #[derive(Clone, Debug, PartialEq)]
     enum T {
         Unit,
