@@ -83,3 +83,8 @@ fn decide_uses_the_loaded_model_in_chromium() {
 
 // The hostile-input corpus (tests/hostile/cases.json), class by class.
 hostile_tests!("chromium");
+
+#[wasm_bindgen_test]
+fn unseeded_engines_seed_from_crypto_in_browser() {
+    unseeded_engines_seed_from_crypto();
+}

@@ -218,3 +218,8 @@ fn allocator_reuses_blocks_and_keeps_contents() {
     }
     assert_eq!(memory_bytes(), after_first_round, "linear memory grew although every round frees what it took");
 }
+
+#[wasm_bindgen_test]
+fn unseeded_engines_seed_from_crypto_in_node() {
+    unseeded_engines_seed_from_crypto();
+}

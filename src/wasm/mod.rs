@@ -25,6 +25,30 @@ pub use condition::{CompiledCondition, ConditionData};
 pub use outbox::Outbox;
 pub use personalizer::Personalizer;
 
+/// A seed for the engine's generator (ids, session ids, holdout draws) when
+/// the caller gives none: 64 bits from the host's CSPRNG (`crypto.getRandomValues`
+/// in browsers, Node and workerd), so session ids minted in the page are not
+/// predictable from `Math.random`'s recoverable state. `Math.random` remains
+/// the fallback where there is no `crypto` or the host refuses the call (a
+/// Worker's global scope does).
+pub(crate) fn random_seed() -> u64 {
+    use wasm_bindgen::JsCast;
+    let words = js_sys::Uint32Array::new_with_length(2);
+    let filled = js_sys::Reflect::get(&js_sys::global(), &JsValue::from_str("crypto"))
+        .ok()
+        .filter(|crypto| crypto.is_object())
+        .and_then(|crypto| {
+            let fill = js_sys::Reflect::get(&crypto, &JsValue::from_str("getRandomValues")).ok()?;
+            fill.dyn_ref::<js_sys::Function>()?.call1(&crypto, &words).ok()
+        })
+        .is_some();
+    if filled {
+        (u64::from(words.get_index(0)) << 32) | u64::from(words.get_index(1))
+    } else {
+        (js_sys::Math::random() * 9.0e15) as u64
+    }
+}
+
 /// Evaluates a JsonLogic condition on plain data, exactly as rules are
 /// evaluated, so merchants can test their conditions.
 #[wasm_bindgen(js_name = evalCondition)]
@@ -41,7 +65,7 @@ pub fn eval_condition(condition: JsValue, data: JsValue) -> Result<JsValue, JsVa
 #[wasm_bindgen(js_name = validateEvents)]
 pub fn validate_events(batch: JsValue, now_ms: f64, seed: Option<f64>) -> Result<JsValue, JsValue> {
     let batch = from_js_or_text(batch, "")?;
-    let config = crate::engine::Config { seed: seed.unwrap_or_else(js_sys::Math::random).to_bits(), ..Default::default() };
+    let config = crate::engine::Config { seed: seed.map_or_else(random_seed, f64::to_bits), ..Default::default() };
     let mut engine = crate::engine::Engine::new(config, now_ms);
     let results = engine.validate_batch(&batch, now_ms).map_err(js_err)?;
     let list = results

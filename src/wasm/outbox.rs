@@ -29,7 +29,7 @@ impl Outbox {
     #[wasm_bindgen(constructor)]
     pub fn new(config: JsValue) -> Result<Outbox, JsValue> {
         let c = OutboxConfig::from_value(&from_js_or_text(config, "config")?).map_err(js_err)?;
-        Ok(Outbox { core: Core::new(c, (js_sys::Math::random() * 9.0e15) as u64) })
+        Ok(Outbox { core: Core::new(c, super::random_seed()) })
     }
 
     /// Adds an event (its JSON text, with `id`); `at` is when it was first

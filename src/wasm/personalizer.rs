@@ -24,7 +24,7 @@ impl Personalizer {
         let v = from_js_or_text(config, "config")?;
         let mut config = Config::from_value(&v).map_err(js_err)?;
         if v.get("seed").is_none() {
-            config.seed = (js_sys::Math::random() * 9.0e15) as u64;
+            config.seed = super::random_seed();
         }
         Ok(Personalizer { engine: Engine::new(config, now()) })
     }

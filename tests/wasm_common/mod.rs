@@ -676,3 +676,26 @@ macro_rules! hostile_tests {
         }
     };
 }
+
+/// A Personalizer made without a seed draws it from `crypto.getRandomValues`:
+/// with the host's generator swapped for a constant one, two new engines mint
+/// session ids with the same random part (the last 16 of 26 characters; the
+/// first 10 are the clock), so the seed came from there, not from `Math.random`;
+/// with the real one back, the random parts differ.
+pub fn unseeded_engines_seed_from_crypto() {
+    let swap = js_sys::Function::new_no_args(
+        "const c = globalThis.crypto; const real = c.getRandomValues; \
+         c.getRandomValues = (words) => words.fill(7); \
+         return () => { c.getRandomValues = real; };",
+    );
+    let restore: js_sys::Function = swap.call0(&JsValue::NULL).expect("swap crypto").unchecked_into();
+    let random_part = |id: String| id.get(10..).map(str::to_owned).expect("a 26-character id");
+    let first = random_part(Personalizer::new(js("{}")).expect("new").session_id());
+    let second = random_part(Personalizer::new(js("{}")).expect("new").session_id());
+    restore.call0(&JsValue::NULL).expect("restore crypto");
+    assert_eq!(first, second, "a constant CSPRNG gives a constant seed");
+    let third = random_part(Personalizer::new(js("{}")).expect("new").session_id());
+    let fourth = random_part(Personalizer::new(js("{}")).expect("new").session_id());
+    assert_ne!(third, fourth);
+    assert_ne!(third, first);
+}
