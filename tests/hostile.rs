@@ -13,7 +13,6 @@
 mod corpus;
 
 use std::sync::OnceLock;
-use std::time::Instant;
 
 use corpus::{Case, Input, Platform, Sources};
 use edge_personalize::engine::{Config, Engine};
@@ -233,7 +232,6 @@ impl Observed {
 
 /// Runs one concrete input: the call, its outcome, then the health check.
 fn run_input(case: &Case, input: &Input) -> Result<(), String> {
-    let started = Instant::now();
     let mut engine = good_engine(true);
     let got = call(&mut engine, &case.target, input, None);
     if got != case.expect {
@@ -262,10 +260,6 @@ fn run_input(case: &Case, input: &Input) -> Result<(), String> {
     let mine = Observed::of(&mut engine)?;
     if let Some((what, got, wanted)) = mine.differs_from(&want) {
         return Err(format!("{what} after the case differs from the reference:\n  got  {got}\n  want {wanted}"));
-    }
-    let ms = started.elapsed().as_secs_f64() * 1000.0;
-    if ms > case.max_ms {
-        return Err(format!("took {ms:.0} ms, budget {} ms", case.max_ms));
     }
     Ok(())
 }

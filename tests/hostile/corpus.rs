@@ -76,8 +76,6 @@ pub struct Case {
     pub inputs: Vec<Input>,
     /// The expected outcome of every input (a sweep shares one).
     pub expect: String,
-    /// Time budget per input, including the health check after it.
-    pub max_ms: f64,
 }
 
 fn field<'a>(o: &'a Map, key: &str, name: &str) -> Result<&'a Value, String> {
@@ -111,7 +109,6 @@ pub fn load(platform: Platform, sources: &Sources) -> Result<Vec<Case>, String> 
         if (expect.contains("ok") || o.get("expect_native").is_some()) && o.get("why").is_none() {
             return Err(format!("case {name}: an accepting or platform-specific expectation needs \"why\""));
         }
-        let max_ms = o.get("max_ms").and_then(Value::as_f64).unwrap_or(5_000.0);
         let inputs = if let Some(t) = o.get("input") {
             vec![Input::Value(expand(t, platform, sources.now_ms).map_err(|e| format!("case {name}: {e}"))?)]
         } else if let Some(t) = o.get("text") {
@@ -126,7 +123,7 @@ pub fn load(platform: Platform, sources: &Sources) -> Result<Vec<Case>, String> 
         } else {
             return Err(format!("case {name}: no input, text or bytes"));
         };
-        out.push(Case { name: name.to_string(), class, target, inputs, expect, max_ms });
+        out.push(Case { name: name.to_string(), class, target, inputs, expect });
     }
     Ok(out)
 }
