@@ -12,12 +12,14 @@
 //!   (`k` capped at the Worker's `DECIDE_MAX_K`).
 //!
 //! Invariants: errors carry codes; the session object accepts every event
-//! the collector accepted; a refused decision request leaves the engine
-//! deciding normally.
+//! the collector accepted, except a repeat of an id it already tracked
+//! (`DUPLICATE_EVENT`: a replayed event counts once); a refused decision
+//! request leaves the engine deciding normally.
 #![no_main]
 
 use edge_personalize::engine::{Config, Engine};
 use edge_personalize::json::{Map, Value};
+use edge_personalize::ErrorCode;
 use ep_fuzz::{check_error, check_still_decides, fixture_engine, parse_input, NOW_MS};
 use libfuzzer_sys::fuzz_target;
 
@@ -74,7 +76,8 @@ fn collect(body: &Value) {
         Ok(r) => r,
         Err(e) => return check_error(&e),
     };
-    let mut sessions: Vec<(String, Engine)> = Vec::new();
+    // Per session: its engine and the event ids it has tracked.
+    let mut sessions: Vec<(String, Engine, Vec<String>)> = Vec::new();
     for r in results {
         let ev = match r {
             Ok(ev) => ev,
@@ -84,22 +87,27 @@ fn collect(body: &Value) {
             }
         };
         let Some(sid) = ev.session_id.clone() else { panic!("collected an event without a session") };
-        let pos = match sessions.iter().position(|(s, _)| *s == sid) {
+        let pos = match sessions.iter().position(|(s, _, _)| *s == sid) {
             Some(p) => p,
             None if sessions.len() < MAX_SESSIONS => {
                 let Some(engine) = session_engine(&sid) else { panic!("the collector accepted session id {sid:?} the session object refuses") };
-                sessions.push((sid.clone(), engine));
+                sessions.push((sid.clone(), engine, Vec::new()));
                 sessions.len() - 1
             }
             None => continue,
         };
-        let Some((_, engine)) = sessions.get_mut(pos) else { continue };
+        let Some((_, engine, seen)) = sessions.get_mut(pos) else { continue };
+        let Some(id) = ev.id.clone() else { panic!("a collected event without an id") };
         let enriched = enrich(&ev.to_value());
-        if let Err(e) = engine.track(&enriched, NOW_MS) {
-            panic!("the session object refused an event the collector accepted: {e:?}");
+        match engine.track(&enriched, NOW_MS) {
+            Ok(_) => seen.push(id),
+            // The collector does not de-duplicate a batch; the session object
+            // refuses an id it already tracked (a replay counts once).
+            Err(e) if e.code == ErrorCode::DuplicateEvent && seen.contains(&id) => {}
+            Err(e) => panic!("the session object refused an event the collector accepted: {e:?}"),
         }
     }
-    for (_, engine) in sessions.iter_mut() {
+    for (_, engine, _) in sessions.iter_mut() {
         check_still_decides(engine);
     }
 }
