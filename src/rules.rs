@@ -220,6 +220,22 @@ fn parse_action(v: &Value) -> Result<Action> {
         .get("type")
         .and_then(Value::as_str)
         .ok_or_else(|| Error::new(ErrorCode::MissingField, "type", "action \"type\" is required"))?;
+    // Fields each action type reads. Anything else (a misspelt `factr`, a
+    // `brand` that reads like a filter) is refused rather than ignored: a rule
+    // that silently does something other than what the merchant wrote is worse
+    // than a rule set that does not load.
+    let fields: &[&str] = match kind {
+        "boost" | "bury" => &["factor"],
+        "pin" => &["position", "item"],
+        "exclude" => &[],
+        "include_related" => &["of", "relation", "limit", "placement", "factor"],
+        _ => &[],
+    };
+    if let Some(key) = o.keys().find(|k| *k != "type" && !fields.contains(k)) {
+        let echo: String = key.chars().take(MAX_ECHOED_CHARS).collect();
+        let known = if fields.is_empty() { "none besides type".to_string() } else { fields.join(", ") };
+        return Err(Error::new(ErrorCode::InvalidValue, key, format!("unknown field \"{echo}\" for a {kind} action (fields: {known}); conditions go in the rule's condition")));
+    }
     match kind {
         "boost" => {
             let f = number(o, "factor")?.unwrap_or(2.0);
@@ -401,6 +417,9 @@ mod tests {
              ErrorCode::UnknownOperator, "rules[1].condition.and[1]"),
             (r#"{"rules":[{"id":"a"}]}"#, ErrorCode::MissingField, "rules[0].action"),
             (r#"{"rules":[{"id":"a","action":{"type":"teleport"}}]}"#, ErrorCode::InvalidValue, "rules[0].action.type"),
+            (r#"{"rules":[{"id":"a","action":{"type":"boost","factr":3}}]}"#, ErrorCode::InvalidValue, "rules[0].action.factr"),
+            (r#"{"rules":[{"id":"a","action":{"type":"exclude","item":"sku-1"}}]}"#, ErrorCode::InvalidValue, "rules[0].action.item"),
+            (r#"{"rules":[{"id":"a","action":{"type":"pin","position":0,"brand":"acme"}}]}"#, ErrorCode::InvalidValue, "rules[0].action.brand"),
             (r#"{"rules":[{"id":"a","action":{"type":"boost","factor":-1}}]}"#, ErrorCode::InvalidValue, "rules[0].action.factor"),
             (r#"{"rules":[{"id":"a","action":{"type":"pin","position":1.5}}]}"#, ErrorCode::InvalidValue, "rules[0].action.position"),
             (r#"{"rules":[{"id":"a","action":{"type":"include_related"}}]}"#, ErrorCode::MissingField, "rules[0].action.of"),

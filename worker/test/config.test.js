@@ -59,7 +59,7 @@ describe("GET /v1/config", () => {
     const { rulesVersion: vBefore } = await before.json();
     const published = {
       rules: [
-        { id: "boost-acme", priority: 10, condition: true, action: { type: "boost", brand: "acme", factor: 2 } },
+        { id: "boost-acme", priority: 10, condition: { "==": [{ var: "item.brand" }, "acme"] }, action: { type: "boost", factor: 2 } },
       ],
     };
     await env.CONFIG_KV.put("rules.json", JSON.stringify(published));
