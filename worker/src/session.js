@@ -1,12 +1,18 @@
-// SessionDO: one Durable Object per shopper session, holding the core's
-// Personalizer for server-side decisions (edge rendering, /v1/decide).
+// SessionDO: one Durable Object per shopper session, for server-side
+// decisions (edge rendering, /v1/decide) and replay detection on collect.
 //
-// State lives in the core; this object only keeps it alive between requests:
-// it restores the Personalizer from the last snapshot in its (SQLite-backed)
-// storage when it starts, and saves a new snapshot after every change. The
-// same snapshot bytes travel to the browser (base64 in the page), so the page
-// continues the session the edge started, and back (a client snapshot can seed
-// a session object that has no state yet).
+// A session object holds only its session: the core's snapshot bytes (a few
+// KB) and the replay window, in memory and in its (SQLite-backed) storage.
+// The catalog, rules and model live once per isolate, in one loaded
+// Personalizer that every session object in the isolate shares (`host`):
+// a 10k-item catalog with its model is ~10 MB of wasm heap and ~300 ms to
+// load, so one Personalizer per session would fit about ten sessions in an
+// isolate's 128 MB and pay the load on every activation. Each call restores
+// the session into the host, works and takes the new snapshot in one
+// synchronous stretch, so two sessions never interleave inside it.
+// The same snapshot bytes travel to the browser (base64 in the page), so the
+// page continues the session the edge started, and back (a client snapshot
+// can seed a session object that has no state yet).
 
 import { DurableObject } from "cloudflare:workers";
 import { Personalizer } from "./core.js";
@@ -25,6 +31,66 @@ function assetsKey(a) {
   return `${a.catalogVersion}/${a.rulesVersion}/${a.modelHash}`;
 }
 
+/** The isolate's loaded Personalizer and the assets key it was loaded with. */
+let host = null;
+
+/**
+ * Loads catalog, rules and model into `p`. A model the core refuses is left
+ * out: decisions fall back to the catalog's relations and best-sellers (and
+ * say so in their reasons). Bad catalog or rules throw.
+ */
+function loadAssetsInto(p, assets) {
+  p.loadCatalog(assets.catalogText);
+  p.loadRules(assets.rulesText);
+  if (assets.model) {
+    try {
+      p.loadModel(assets.model);
+    } catch (err) {
+      console.error("model rejected, deciding without it:", coreError(err).code);
+    }
+  }
+}
+
+/**
+ * Makes sure the shared host holds the current assets. Newly published ones
+ * go into the live host (the core keeps what it had when they are bad), so
+ * there is never a second loaded copy. Callers read `host.p` right after this
+ * resolves and use it without awaiting in between.
+ */
+async function ensureHost(env) {
+  const assets = await loadAssets(env);
+  const key = assetsKey(assets);
+  if (host === null) {
+    // No seed: the core draws one, so ids made in different isolates differ.
+    const p = new Personalizer({});
+    try {
+      loadAssetsInto(p, assets);
+    } catch (err) {
+      p.free();
+      throw err;
+    }
+    host = { p, key };
+  } else if (host.key !== key) {
+    try {
+      loadAssetsInto(host.p, assets);
+    } catch (err) {
+      console.error("published assets rejected:", coreError(err).code);
+    }
+    host.key = key;
+  }
+  return host.p;
+}
+
+/** Snapshot bytes of a new, empty session `sessionId` (no assets needed). */
+function freshSession(sessionId) {
+  const p = new Personalizer({ sessionId });
+  try {
+    return p.snapshot();
+  } finally {
+    p.free();
+  }
+}
+
 /** The `{ code, path, message }` of a core error; unknown throws stay opaque. */
 export function coreError(err) {
   if (err && typeof err.code === "string") {
@@ -37,9 +103,8 @@ export function coreError(err) {
 export class SessionDO extends DurableObject {
   constructor(ctx, env) {
     super(ctx, env);
-    this.p = null;
+    this.bytes = null; // this session's snapshot (Uint8Array)
     this.sessionId = null;
-    this.assetsKey = null;
     this.seenIds = null; // Set of recent event ids, insertion order = age
   }
 
@@ -58,35 +123,8 @@ export class SessionDO extends DurableObject {
     while (seen.size > SEEN_IDS_MAX) seen.delete(seen.values().next().value);
   }
 
-  /**
-   * Loads catalog, rules and model into `p`; returns the assets' version key.
-   * A model the core refuses is left out: decisions fall back to the
-   * catalog's relations and best-sellers (and say so in their reasons).
-   */
-  #loadAssetsInto(p, assets) {
-    p.loadCatalog(assets.catalogText);
-    p.loadRules(assets.rulesText);
-    if (assets.model) {
-      try {
-        p.loadModel(assets.model);
-      } catch (err) {
-        console.error("model rejected, deciding without it:", coreError(err).code);
-      }
-    }
-    return assetsKey(assets);
-  }
-
-  /** A Personalizer with the current catalog, rules and model, for `sessionId`. */
-  async #fresh(sessionId) {
-    const assets = await loadAssets(this.env);
-    // No seed: the core draws one, so ids made in different objects differ.
-    const p = new Personalizer({ sessionId });
-    this.assetsKey = this.#loadAssetsInto(p, assets);
-    return p;
-  }
-
-  /** Restores `bytes` into `p`; false (and a fresh session) when they are unusable. */
-  #restoreInto(p, bytes, sessionId) {
+  /** True when `bytes` restore into `p` as session `sessionId`. */
+  #restores(p, bytes, sessionId) {
     try {
       p.restore(bytes);
     } catch (err) {
@@ -94,51 +132,44 @@ export class SessionDO extends DurableObject {
       return false;
     }
     // A snapshot of another session must not become this one's state.
-    return p.state().sessionId === sessionId;
+    return p.sessionId === sessionId;
   }
 
-  /** First use: restore from storage (or the client's snapshot), else start fresh. */
+  /** First use: the stored snapshot (or the client's), else a fresh session. */
   async #load(sessionId, clientSnapshot) {
     const stored = await this.ctx.storage.get(SNAPSHOT_KEY);
-    let p = await this.#fresh(sessionId);
-    const bytes = stored ?? clientSnapshot;
-    if (bytes && !this.#restoreInto(p, bytes, sessionId)) {
-      p.free();
-      p = await this.#fresh(sessionId);
-    }
-    this.p = p;
+    const candidate = stored ?? clientSnapshot;
+    const p = await ensureHost(this.env);
+    // From here to the end: no await while the host holds this session.
+    const usable = candidate && this.#restores(p, candidate, sessionId);
+    this.bytes = usable ? p.snapshot() : freshSession(sessionId);
     this.sessionId = sessionId;
-    if (!stored && bytes) await this.#save();
+    if (!stored && usable) await this.ctx.storage.put(SNAPSHOT_KEY, this.bytes);
   }
 
   /**
-   * The live Personalizer. The first call loads it while other calls wait
+   * Runs `work(p)` on the shared host with this session restored into it and
+   * returns its result; `this.bytes` becomes the session after the work. The
+   * first call loads the session while other calls wait
    * (blockConcurrencyWhile), so two early requests cannot build two sessions.
-   * Later calls pick up newly published catalog, rules or model.
    */
-  async #personalizer(sessionId, clientSnapshot = null) {
-    if (!this.p || this.sessionId !== sessionId) {
+  async #withSession(sessionId, clientSnapshot, work) {
+    if (this.bytes === null || this.sessionId !== sessionId) {
       await this.ctx.blockConcurrencyWhile(async () => {
-        if (!this.p || this.sessionId !== sessionId) await this.#load(sessionId, clientSnapshot);
+        if (this.bytes === null || this.sessionId !== sessionId) await this.#load(sessionId, clientSnapshot);
       });
-      return this.p;
     }
-    const assets = await loadAssets(this.env);
-    const key = assetsKey(assets);
-    if (key !== this.assetsKey) {
-      try {
-        this.assetsKey = this.#loadAssetsInto(this.p, assets);
-      } catch (err) {
-        // The core keeps the previous catalog/rules/model when new ones are bad.
-        console.error("published assets rejected:", coreError(err).code);
-        this.assetsKey = key;
-      }
+    const p = await ensureHost(this.env);
+    // Synchronous from here: restore, work, snapshot.
+    if (!this.#restores(p, this.bytes, sessionId)) {
+      // Bytes this object wrote itself; refusing them means a core upgrade
+      // changed the format: start over rather than fail every request.
+      this.bytes = freshSession(sessionId);
+      p.restore(this.bytes);
     }
-    return this.p;
-  }
-
-  async #save() {
-    await this.ctx.storage.put(SNAPSHOT_KEY, this.p.snapshot());
+    const result = work(p);
+    this.bytes = p.snapshot();
+    return result;
   }
 
   /**
@@ -149,30 +180,32 @@ export class SessionDO extends DurableObject {
    * tracked again, and the caller does not queue them again.
    */
   async track(sessionId, events) {
-    const p = await this.#personalizer(sessionId);
     const seen = await this.#seen();
-    let tracked = 0;
-    const rejected = [];
-    const duplicates = [];
-    events.forEach((ev, index) => {
-      const id = ev && typeof ev.id === "string" ? ev.id : null;
-      if (id !== null && seen.has(id)) {
-        duplicates.push(index);
-        return;
-      }
-      try {
-        p.track(ev);
-        tracked += 1;
-        if (id !== null) this.#remember(seen, id);
-      } catch (err) {
-        rejected.push({ index, code: err && err.code ? err.code : "INTERNAL" });
-      }
+    const outcome = await this.#withSession(sessionId, null, (p) => {
+      let tracked = 0;
+      const rejected = [];
+      const duplicates = [];
+      events.forEach((ev, index) => {
+        const id = ev && typeof ev.id === "string" ? ev.id : null;
+        if (id !== null && seen.has(id)) {
+          duplicates.push(index);
+          return;
+        }
+        try {
+          p.track(ev);
+          tracked += 1;
+          if (id !== null) this.#remember(seen, id);
+        } catch (err) {
+          rejected.push({ index, code: err && err.code ? err.code : "INTERNAL" });
+        }
+      });
+      return { tracked, rejected, duplicates };
     });
-    if (tracked > 0) {
+    if (outcome.tracked > 0) {
       // One write for both keys: the snapshot and the window never disagree.
-      await this.ctx.storage.put({ [SNAPSHOT_KEY]: this.p.snapshot(), [SEEN_IDS_KEY]: [...seen] });
+      await this.ctx.storage.put({ [SNAPSHOT_KEY]: this.bytes, [SEEN_IDS_KEY]: [...seen] });
     }
-    return { tracked, rejected, duplicates };
+    return outcome;
   }
 
   /**
@@ -180,29 +213,28 @@ export class SessionDO extends DurableObject {
    * no state yet; `opts.withSnapshot` returns the snapshot for hydration.
    */
   async decide(sessionId, request, opts = {}) {
-    const p = await this.#personalizer(sessionId, opts.snapshot ?? null);
-    let decision;
-    try {
-      decision = p.decide(request);
-    } catch (err) {
-      // Core errors cross the RPC boundary as data: custom Error fields do not.
-      return { error: coreError(err) };
-    }
-    await this.#save();
-    const out = { decision };
-    if (opts.withSnapshot) out.snapshot = p.snapshot();
+    const out = await this.#withSession(sessionId, opts.snapshot ?? null, (p) => {
+      try {
+        return { decision: p.decide(request) };
+      } catch (err) {
+        // Core errors cross the RPC boundary as data: custom Error fields do not.
+        return { error: coreError(err) };
+      }
+    });
+    if (out.error) return out;
+    await this.ctx.storage.put(SNAPSHOT_KEY, this.bytes);
+    if (opts.withSnapshot) out.snapshot = this.bytes;
     return out;
   }
 
-  /** The session's snapshot bytes (after restoring it if needed). */
+  /** The session's snapshot bytes (after loading it if needed). */
   async snapshot(sessionId) {
-    const p = await this.#personalizer(sessionId);
-    return p.snapshot();
+    await this.#withSession(sessionId, null, () => null);
+    return this.bytes;
   }
 
   /** The session's state as the core reports it (for tests and debugging). */
   async state(sessionId) {
-    const p = await this.#personalizer(sessionId);
-    return p.state();
+    return this.#withSession(sessionId, null, (p) => p.state());
   }
 }

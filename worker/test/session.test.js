@@ -75,6 +75,27 @@ describe("POST /v1/decide", () => {
     expect(body.items.some((i) => i.reasons.some((r) => r.includes("sku-6")))).toBe(true);
   });
 
+  it("keeps interleaved sessions apart although they share one loaded Personalizer", async () => {
+    const [a, b] = [freshSession(), freshSession()];
+    // Interleave the two sessions' requests, some of them concurrently.
+    await Promise.all([
+      post("/v1/collect", { events: [view(a, "sku-6"), view(a, "sku-6")] }),
+      post("/v1/collect", { events: [view(b, "sku-10")] }),
+    ]);
+    await Promise.all([decideFor(a), decideFor(b)]);
+    await post("/v1/collect", { events: [view(b, "sku-2")] });
+    const [sa, sb] = await Promise.all([stub(a).state(a), stub(b).state(b)]);
+    expect(sa.sessionId).toBe(a);
+    expect(sb.sessionId).toBe(b);
+    const viewed = (s) => JSON.stringify(s);
+    expect(viewed(sa)).toContain("sku-6");
+    expect(viewed(sa)).not.toContain("sku-10");
+    expect(viewed(sa)).not.toContain("sku-2");
+    expect(viewed(sb)).toContain("sku-10");
+    expect(viewed(sb)).toContain("sku-2");
+    expect(viewed(sb)).not.toContain("sku-6");
+  });
+
   it("saves the snapshot in storage and restores it in a new instance", async () => {
     const sid = freshSession();
     await post("/v1/collect", { events: [view(sid, "sku-10")] });
