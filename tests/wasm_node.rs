@@ -223,3 +223,35 @@ fn allocator_reuses_blocks_and_keeps_contents() {
 fn unseeded_engines_seed_from_crypto_in_node() {
     unseeded_engines_seed_from_crypto();
 }
+
+/// The decision JS receives is serialized straight from the core's
+/// `Decision`; it keeps `Decision::to_value`'s fields, order and rounding,
+/// with `ruleErrors` only when a rule failed and `modelVersion` null without a model.
+#[wasm_bindgen_test]
+fn decide_returns_the_documented_fields_in_node() {
+    let mut p = loaded_personalizer();
+    p.track(js(r#"{"type":"product_view","item":{"id":"shoe-1","category":"shoes","brand":"acme","price":80}}"#)).expect("track");
+    let keys = |v: &edge_personalize::Value| -> Vec<String> { v.as_object().map(|o| o.keys().map(str::to_string).collect()).unwrap_or_default() };
+    let d = back(p.decide(js(r#"{"slot":"home","k":4}"#)).expect("decide"));
+    assert_eq!(keys(&d), ["decisionId", "slot", "items", "rulesFired", "fallbackUsed", "group", "modelVersion"]);
+    assert_eq!(d.get("modelVersion"), Some(&edge_personalize::Value::Null));
+    let items = d.get("items").and_then(edge_personalize::Value::as_array).expect("items");
+    assert_eq!(items.len(), 4);
+    for it in items {
+        assert_eq!(keys(it), ["id", "score", "reasons"]);
+        let score = it.get("score").and_then(edge_personalize::Value::as_f64).expect("a number");
+        assert_eq!(score, (score * 1e4).round() / 1e4, "four decimals");
+    }
+    let big: Vec<String> = (0..2000).map(|i| i.to_string()).collect();
+    let arr = format!("[{}]", big.join(","));
+    let rules = format!(
+        r#"{{"rules":[{{"id":"bomb","condition":{{"some":[{arr},{{"some":[{arr},{{"==":[{{"var":""}},-1]}}]}}]}},"action":{{"type":"exclude"}}}}]}}"#
+    );
+    p.load_rules(JsValue::from_str(&rules)).expect("rules");
+    let d = back(p.decide(js(r#"{"slot":"home","k":4}"#)).expect("decide"));
+    assert_eq!(keys(&d), ["decisionId", "slot", "items", "rulesFired", "ruleErrors", "fallbackUsed", "group", "modelVersion"]);
+    let errors = d.get("ruleErrors").and_then(edge_personalize::Value::as_array).expect("ruleErrors");
+    assert_eq!(errors.len(), 1);
+    assert_eq!(keys(&errors[0]), ["rule", "code", "message"]);
+    assert_eq!(errors[0].get("code").and_then(edge_personalize::Value::as_str), Some("STEP_LIMIT"));
+}

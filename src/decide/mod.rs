@@ -164,7 +164,7 @@ impl Decision {
                     .map(|it| {
                         let mut o = Map::with_capacity(3);
                         o.insert("id", Value::from(it.id.as_str()));
-                        o.insert("score", Value::Number((it.score * 1e4).round() / 1e4));
+                        o.insert("score", Value::Number(rounded_score(it.score)));
                         o.insert("reasons", Value::Array(it.reasons.iter().map(|r| Value::from(r.as_str())).collect()));
                         Value::Object(o)
                     })
@@ -194,6 +194,11 @@ impl Decision {
         m.insert("modelVersion", self.model_version.as_deref().map(Value::from).unwrap_or(Value::Null));
         Value::Object(m)
     }
+}
+
+/// A score as a decision reports it: four decimals.
+pub fn rounded_score(score: f64) -> f64 {
+    (score * 1e4).round() / 1e4
 }
 
 /// Learned-model picks for this session: (catalog index, score 0..1).
@@ -345,14 +350,20 @@ pub fn decide(inp: &Inputs, req: &DecideRequest, decision_id: String) -> Decisio
     // Items never shown, as catalog indices: ids outside the catalog can
     // never be candidates, and an index compare replaces string compares per
     // candidate (ids are unique, so equal indices mean equal ids).
+    // The cart and purchases as indices once: the exclusions here and the
+    // `in_cart`/`purchased` tests of the rules below share them.
+    let index_sets = IndexSets {
+        cart: s.cart.iter().filter_map(|l| cat.index_of(&l.item)).collect(),
+        purchased: s.purchased.iter().filter_map(|id| cat.index_of(id)).collect(),
+    };
     let mut never: Vec<u32> = Vec::new();
     never.extend(req.item.as_deref().and_then(|id| cat.index_of(id)));
     never.extend(req.exclude.iter().filter_map(|id| cat.index_of(id)));
     if req.exclude_cart {
-        never.extend(s.cart.iter().filter_map(|l| cat.index_of(&l.item)));
+        never.extend_from_slice(&index_sets.cart);
     }
     if req.exclude_purchased {
-        never.extend(s.purchased.iter().filter_map(|id| cat.index_of(id)));
+        never.extend_from_slice(&index_sets.purchased);
     }
     let blocked = |idx: u32| -> bool { cat.item(idx).is_none_or(|it| !it.in_stock) || never.contains(&idx) };
 
@@ -511,10 +522,6 @@ pub fn decide(inp: &Inputs, req: &DecideRequest, decision_id: String) -> Decisio
     // Whether each live rule fired yet: a flag instead of a search of the
     // fired ids (string compares) for every candidate a rule touches.
     let mut live_fired = vec![false; live.len()];
-    let index_sets = IndexSets {
-        cart: s.cart.iter().filter_map(|l| cat.index_of(&l.item)).collect(),
-        purchased: s.purchased.iter().filter_map(|id| cat.index_of(id)).collect(),
-    };
     for c in pool.list.iter_mut() {
         if blocked(c.idx) {
             c.excluded = true;

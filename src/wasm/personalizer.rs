@@ -4,8 +4,66 @@ use wasm_bindgen::prelude::*;
 
 use super::interop::{from_js, from_js_or_text, js_err, to_js};
 use super::storage;
+use serde::ser::{Serialize, SerializeStruct, Serializer};
+
+use crate::decide::Decision;
 use crate::engine::{Config, Engine};
 use crate::json::{Map, Value};
+
+/// A [`Decision`] as JS sees it: the same fields, order and values as
+/// [`Decision::to_value`] (the native API's form); tests/wasm_node.rs checks them.
+struct DecisionOut<'a>(&'a Decision);
+
+struct ItemOut<'a>(&'a crate::decide::DecidedItem);
+
+struct FailureOut<'a>(&'a crate::decide::RuleFailure);
+
+impl Serialize for DecisionOut<'_> {
+    fn serialize<S: Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        let d = self.0;
+        let mut o = ser.serialize_struct("Decision", 8)?;
+        o.serialize_field("decisionId", &d.id)?;
+        o.serialize_field("slot", &d.slot)?;
+        o.serialize_field("items", &SeqOut(d.items.iter().map(ItemOut)))?;
+        o.serialize_field("rulesFired", &d.rules_fired)?;
+        if !d.rule_failures.is_empty() {
+            o.serialize_field("ruleErrors", &SeqOut(d.rule_failures.iter().map(FailureOut)))?;
+        }
+        o.serialize_field("fallbackUsed", &d.fallback_used)?;
+        o.serialize_field("group", d.group)?;
+        o.serialize_field("modelVersion", &d.model_version)?;
+        o.end()
+    }
+}
+
+impl Serialize for ItemOut<'_> {
+    fn serialize<S: Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        let mut o = ser.serialize_struct("Item", 3)?;
+        o.serialize_field("id", &self.0.id)?;
+        o.serialize_field("score", &crate::decide::rounded_score(self.0.score))?;
+        o.serialize_field("reasons", &self.0.reasons)?;
+        o.end()
+    }
+}
+
+impl Serialize for FailureOut<'_> {
+    fn serialize<S: Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        let mut o = ser.serialize_struct("RuleError", 3)?;
+        o.serialize_field("rule", &self.0.rule)?;
+        o.serialize_field("code", self.0.code)?;
+        o.serialize_field("message", &self.0.message)?;
+        o.end()
+    }
+}
+
+/// A sequence serialized from an iterator, without collecting it first.
+struct SeqOut<I>(I);
+
+impl<I: Iterator<Item = T> + Clone, T: Serialize> Serialize for SeqOut<I> {
+    fn serialize<S: Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        ser.collect_seq(self.0.clone())
+    }
+}
 
 fn now() -> f64 {
     js_sys::Date::now()
@@ -40,7 +98,13 @@ impl Personalizer {
     pub fn decide(&mut self, request: JsValue) -> Result<JsValue, JsValue> {
         let v = from_js(request, "request")?;
         let d = self.engine.decide(&v, now()).map_err(js_err)?;
-        to_js(&d.to_value())
+        // Straight from the decision, not through `Decision::to_value`:
+        // building and then dropping that value tree (every id and reason
+        // copied once more) was a tenth of a wasm decide. Its keys are fixed
+        // names, so the `__proto__` detour of `to_js` never applies.
+        DecisionOut(&d)
+            .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+            .map_err(|e| js_err(crate::error::Error::new(crate::error::ErrorCode::InvalidValue, "", e.to_string())))
     }
 
     /// The session as compact bytes, for storage in the page or at the edge.
