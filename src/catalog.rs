@@ -84,12 +84,108 @@ pub struct LoadInfo {
     pub version: String,
 }
 
+/// Item ids to catalog indices: an open-addressing table of (hash tag,
+/// index) pairs over the catalog's own ids. A decision turns ~200 session
+/// ids into indices; through a `HashMap<String, u32>` each look-up was a
+/// chain of calls ending in a byte-at-a-time `memcmp` (opt-level "z" keeps
+/// them as calls), ~11% of a wasm decide. Here a look-up is one hash over
+/// 8-byte words, a probe comparing a 32-bit tag, and one word-wise compare.
+#[derive(Clone, Debug, Default)]
+struct IdIndex {
+    /// (tag, item index); `EMPTY_SLOT` as the index marks a free slot.
+    /// Empty, or a power of two at least twice the item count.
+    slots: Vec<(u32, u32)>,
+}
+
+const EMPTY_SLOT: u32 = u32::MAX;
+
+/// The Fx mix over 8-byte words and the length (ids differ mostly at their ends).
+#[inline(always)]
+fn id_hash(id: &str) -> u64 {
+    const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+    let mut h = (id.len() as u64).wrapping_mul(SEED);
+    for chunk in id.as_bytes().chunks(8) {
+        h = (h.rotate_left(5) ^ word(chunk)).wrapping_mul(SEED);
+    }
+    h
+}
+
+/// Up to 8 bytes as one word, zero-padded.
+#[inline(always)]
+fn word(chunk: &[u8]) -> u64 {
+    let mut w = [0u8; 8];
+    if let Some(dst) = w.get_mut(..chunk.len()) {
+        dst.copy_from_slice(chunk);
+    }
+    u64::from_le_bytes(w)
+}
+
+/// Byte equality, a word at a time (a slice `==` is a call to a
+/// byte-at-a-time `memcmp` in this build).
+#[inline(always)]
+fn same_id(a: &str, b: &str) -> bool {
+    a.len() == b.len() && a.as_bytes().chunks(8).zip(b.as_bytes().chunks(8)).all(|(x, y)| word(x) == word(y))
+}
+
+impl IdIndex {
+    fn with_capacity(n: usize) -> IdIndex {
+        let size = n.saturating_mul(2).max(8).next_power_of_two();
+        IdIndex { slots: vec![(0, EMPTY_SLOT); size] }
+    }
+
+    /// The slot to start probing at and the tag for `hash`: the high bits of
+    /// a multiplicative hash are its best mixed.
+    fn start_and_tag(&self, hash: u64) -> (usize, u32) {
+        let bits = self.slots.len().trailing_zeros();
+        let start = if bits == 0 { 0 } else { hash.checked_shr(64u32.saturating_sub(bits)).unwrap_or(0) as usize };
+        (start, hash as u32)
+    }
+
+    #[inline(always)]
+    fn get(&self, id: &str, items: &[Item]) -> Option<u32> {
+        let mask = self.slots.len().wrapping_sub(1);
+        let (mut at, tag) = self.start_and_tag(id_hash(id));
+        // At least half the slots are free, so a probe ends at one; the
+        // bound only keeps an empty table (no slots) from looping.
+        for _ in 0..self.slots.len() {
+            let &(t, idx) = self.slots.get(at)?;
+            if idx == EMPTY_SLOT {
+                return None;
+            }
+            if t == tag && items.get(idx as usize).is_some_and(|it| same_id(&it.id, id)) {
+                return Some(idx);
+            }
+            at = at.wrapping_add(1) & mask;
+        }
+        None
+    }
+
+    /// Adds `id` at `idx` (`items` holds the ids already added); false when
+    /// the id is already there or the table is full (sized for fewer items).
+    fn insert(&mut self, id: &str, idx: u32, items: &[Item]) -> bool {
+        let mask = self.slots.len().wrapping_sub(1);
+        let (mut at, tag) = self.start_and_tag(id_hash(id));
+        for _ in 0..self.slots.len() {
+            let Some(slot) = self.slots.get_mut(at) else { return false };
+            if slot.1 == EMPTY_SLOT {
+                *slot = (tag, idx);
+                return true;
+            }
+            if slot.0 == tag && items.get(slot.1 as usize).is_some_and(|it| same_id(&it.id, id)) {
+                return false;
+            }
+            at = at.wrapping_add(1) & mask;
+        }
+        false
+    }
+}
+
 /// The catalog, indexed.
 #[derive(Clone, Debug, Default)]
 pub struct Catalog {
     pub version: String,
     items: Vec<Item>,
-    index: FxHashMap<String, u32>,
+    index: IdIndex,
     /// Item indices per category / brand, most popular first.
     by_category: HashMap<String, Vec<u32>>,
     by_brand: HashMap<String, Vec<u32>>,
@@ -104,7 +200,7 @@ impl Catalog {
         self.items.is_empty()
     }
     pub fn index_of(&self, id: &str) -> Option<u32> {
-        self.index.get(id).copied()
+        self.index.get(id, &self.items)
     }
     pub fn item(&self, idx: u32) -> Option<&Item> {
         self.items.get(idx as usize)
@@ -153,11 +249,11 @@ impl Catalog {
         // Pass 1: ids and plain fields, so relations can refer forward.
         let mut cat = Catalog { version: version.clone(), ..Catalog::default() };
         cat.items.reserve(list.len());
-        cat.index.reserve(list.len());
+        cat.index = IdIndex::with_capacity(list.len());
         for (i, raw) in list.iter().enumerate() {
             let path = format!("items[{i}]");
             let item = parse_item(raw).map_err(|e| e.at(&path))?;
-            if cat.index.insert(item.id.clone(), i as u32).is_some() {
+            if !cat.index.insert(&item.id, i as u32, &cat.items) {
                 return Err(Error::new(ErrorCode::InvalidValue, format!("{path}.id"), format!("duplicate item id \"{}\"", item.id)));
             }
             cat.items.push(item);
@@ -169,7 +265,7 @@ impl Catalog {
             for (k, kind) in RelationKind::ALL.iter().enumerate() {
                 let Some(rel) = robj.get(kind.as_str()) else { continue };
                 let path = format!("items[{i}].{}", kind.as_str());
-                let parsed = parse_relations(rel, &cat.index, &mut dangling).map_err(|e| e.at(&path))?;
+                let parsed = parse_relations(rel, &cat, &mut dangling).map_err(|e| e.at(&path))?;
                 if let Some(slot) = cat.items.get_mut(i).and_then(|it| it.relations.get_mut(k)) {
                     *slot = parsed;
                 }
@@ -182,8 +278,8 @@ impl Catalog {
                 let arr = b.as_array().ok_or_else(|| wrong("bestsellers", "an array of item ids", b))?;
                 for (i, id) in arr.iter().take(MAX_BESTSELLERS).enumerate() {
                     let id = id.as_str().ok_or_else(|| wrong(&format!("bestsellers[{i}]"), "an item id", id))?;
-                    match cat.index.get(id) {
-                        Some(&idx) if !cat.bestsellers.contains(&idx) => cat.bestsellers.push(idx),
+                    match cat.index_of(id) {
+                        Some(idx) if !cat.bestsellers.contains(&idx) => cat.bestsellers.push(idx),
                         Some(_) => {}
                         None => dangling = dangling.saturating_add(1),
                     }
@@ -321,7 +417,7 @@ fn parse_item(v: &Value) -> Result<Item> {
 }
 
 /// `["sku-2", ...]` or `[{"id": "sku-2", "weight": 0.9}, ...]`; weight defaults to 1.
-fn parse_relations(v: &Value, index: &FxHashMap<String, u32>, dangling: &mut usize) -> Result<Vec<(u32, f32)>> {
+fn parse_relations(v: &Value, cat: &Catalog, dangling: &mut usize) -> Result<Vec<(u32, f32)>> {
     let arr = v.as_array().ok_or_else(|| wrong("", "an array", v))?;
     if arr.len() > MAX_RELATIONS_PER_ITEM {
         return Err(Error::new(ErrorCode::TooLarge, "", format!("at most {MAX_RELATIONS_PER_ITEM} relations")));
@@ -343,8 +439,8 @@ fn parse_relations(v: &Value, index: &FxHashMap<String, u32>, dangling: &mut usi
             }
             other => return Err(wrong(&format!("[{i}]"), "an item id or {id, weight}", other)),
         };
-        match index.get(id) {
-            Some(&idx) if !out.iter().any(|(j, _)| *j == idx) => out.push((idx, weight as f32)),
+        match cat.index_of(id) {
+            Some(idx) if !out.iter().any(|(j, _)| *j == idx) => out.push((idx, weight as f32)),
             Some(_) => {}
             None => *dangling = dangling.saturating_add(1),
         }
@@ -357,6 +453,33 @@ fn parse_relations(v: &Value, index: &FxHashMap<String, u32>, dangling: &mut usi
 mod tests {
     use super::*;
     use crate::json::parse;
+
+    fn with_items(items: Vec<Value>) -> Value {
+        let mut m = Map::new();
+        m.insert("items", Value::Array(items));
+        Value::Object(m)
+    }
+
+    #[test]
+    fn the_id_index_finds_every_id_and_only_those() {
+        // Shared prefixes, ids differing only in their last byte, word-length
+        // boundaries (7, 8, 9, 16, 17 bytes), multibyte text.
+        let mut ids: Vec<String> = (0..3000).map(|i| format!("sku-{i:05}")).collect();
+        ids.extend(["a", "abcdefg", "abcdefgh", "abcdefghi", "abcdefghijklmnop", "abcdefghijklmnopq", "é", "sku-0000"].map(String::from));
+        let items: Vec<Value> = ids.iter().map(|id| parse(&format!(r#"{{"id":"{id}"}}"#)).unwrap_or_default()).collect();
+        let (cat, _) = Catalog::from_value(&with_items(items.clone())).expect("loads");
+        for (i, id) in ids.iter().enumerate() {
+            assert_eq!(cat.index_of(id), Some(i as u32), "{id}");
+        }
+        for absent in ["", "sku-3000", "sku-0000 ", "abcdefgh\u{0}", "abcdefghijklmnopqr", "b", "sku-00000x", "SKU-00001"] {
+            assert_eq!(cat.index_of(absent), None, "{absent}");
+        }
+        assert_eq!(Catalog::default().index_of("a"), None);
+        let mut dup = items;
+        dup.push(parse(r#"{"id":"abcdefghi"}"#).unwrap_or_default());
+        let err = Catalog::from_value(&with_items(dup)).err().expect("a duplicate id is refused");
+        assert!(err.to_string().contains("duplicate item id"), "{err}");
+    }
 
     fn load(text: &str) -> Result<(Catalog, LoadInfo)> {
         Catalog::from_value(&parse(text).expect("json"))
