@@ -592,16 +592,18 @@ pub fn decide(inp: &Inputs, req: &DecideRequest, decision_id: String) -> Decisio
     // 4. Compose: pins at their positions, then included-first items, then the
     //    ranking under the diversity cap.
     let personal = pool.list.iter().any(|c| !c.popular_only && !c.excluded);
-    let mut ranked: Vec<&Candidate> = pool.list.iter().filter(|c| !c.excluded).collect();
-    // Pinned first, then included-first in their order, then the rest: one
-    // integer per candidate instead of a tuple per comparison.
+    // Pinned first, then included-first in their order, then by score and
+    // catalog index: the order as (placement, score, index) keys computed
+    // once per candidate, so a comparison reads one small record instead of
+    // two candidates (the sort was 7% of a wasm decide).
     let placement = |c: &Candidate| -> u64 {
         let first = c.first.map_or(0, |f| (f as u64).min(u64::MAX >> 2));
         (u64::from(c.pin.is_none()) << 63) | (u64::from(c.first.is_none()) << 62) | first
     };
-    crate::order::sort_by(&mut ranked, &|a, b| {
-        placement(a).cmp(&placement(b)).then(b.score.total_cmp(&a.score)).then(a.idx.cmp(&b.idx))
-    });
+    let mut keyed: Vec<(u64, f64, u32, &Candidate)> =
+        pool.list.iter().filter(|c| !c.excluded).map(|c| (placement(c), c.score, c.idx, c)).collect();
+    crate::order::sort_by(&mut keyed, &|a, b| a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)).then(a.2.cmp(&b.2)));
+    let ranked = keyed.into_iter().map(|(_, _, _, c)| c);
     let cap = inp.diversity_cap.unwrap_or_else(|| k.saturating_mul(3).div_ceil(5)).max(1);
     // Items per category so far, by dense category id; items without a
     // category (or with an empty one) are never capped.
