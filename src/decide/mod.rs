@@ -551,7 +551,10 @@ pub fn decide(inp: &Inputs, req: &DecideRequest, decision_id: String) -> Decisio
             }
             _ => 0.0,
         };
-        f.recency = view.last_seen.get(it.id.as_str()).map_or(0.0, |&ts| decay(now - ts, half_life));
+        // One look-up of the candidate's id, shared by the recency feature
+        // and `viewed_within(item.id)` rules (a string hash each before).
+        let last_seen = view.last_seen.get(it.id.as_str()).copied();
+        f.recency = last_seen.map_or(0.0, |ts| decay(now - ts, half_life));
         f.popularity = it.popularity;
         f.price_fit = match (it.price, typical_price) {
             (Some(p), Some(t)) if p > 0.0 && t > 0.0 => (p / t).min(t / p),
@@ -560,7 +563,7 @@ pub fn decide(inp: &Inputs, req: &DecideRequest, decision_id: String) -> Decisio
         let scope = DecisionScope { view: &view, slot: &req.slot, context: &req.context, item: Some(&it.value) };
         for ((&ri, parts), fired) in live.iter().zip(item_parts.iter_mut()).zip(live_fired.iter_mut()) {
             let Some(rule) = inp.rules.rules.get(ri) else { continue };
-            match all_true_memo(parts, &scope, it, c.idx, &index_sets) {
+            match all_true_memo(parts, &scope, (it, c.idx, &index_sets, last_seen)) {
                 Ok(true) => {}
                 Ok(false) => continue,
                 Err(e) => {
@@ -803,9 +806,10 @@ impl TypedTest {
         }
     }
 
-    /// The answer for `it`, or `None` to ask the evaluator.
-    fn matches(&self, it: &crate::catalog::Item, idx: u32, sets: &IndexSets, scope: &DecisionScope) -> Option<bool> {
+    /// The answer for the candidate, or `None` to ask the evaluator.
+    fn matches(&self, facts: CandidateFacts<'_>, scope: &DecisionScope) -> Option<bool> {
         use crate::logic::DirectOp;
+        let (it, idx, sets, last_seen) = facts;
         Some(match self {
             TypedTest::Text { field, text, negate } => {
                 let value = match field {
@@ -830,10 +834,15 @@ impl TypedTest {
             }
             TypedTest::InCart => sets.cart.contains(&idx),
             TypedTest::Purchased => sets.purchased.contains(&idx),
-            TypedTest::ViewedWithin(secs) => secs.is_some_and(|secs| scope.viewed_within_id(&it.id, secs)),
+            // As `DecisionScope::viewed_within_id` answers, from the candidate's looked-up time.
+            TypedTest::ViewedWithin(secs) => secs.is_some_and(|secs| last_seen.is_some_and(|ts| ts >= scope.view.now_ms - secs * 1000.0)),
         })
     }
 }
+
+/// What typed tests read of one candidate: its item, catalog index, the
+/// decision's index sets, and when the session last interacted with it.
+type CandidateFacts<'a> = (&'a crate::catalog::Item, u32, &'a IndexSets, Option<f64>);
 
 /// The session's cart and purchases as catalog indices, once per decision.
 struct IndexSets {
@@ -849,8 +858,8 @@ impl<'v> MemoPart<'v> {
         MemoPart { part, typed, direct, path, seen: Vec::new() }
     }
 
-    fn matches(&mut self, scope: &DecisionScope, item: &'v Value, typed: (&crate::catalog::Item, u32, &IndexSets)) -> Result<bool> {
-        if let Some(hit) = self.typed.as_ref().and_then(|t| t.matches(typed.0, typed.1, typed.2, scope)) {
+    fn matches(&mut self, scope: &DecisionScope, item: &'v Value, typed: CandidateFacts<'_>) -> Result<bool> {
+        if let Some(hit) = self.typed.as_ref().and_then(|t| t.matches(typed, scope)) {
             return Ok(hit);
         }
         if self.direct {
@@ -883,11 +892,12 @@ enum ItemPart<'m, 'v> {
 }
 
 #[inline(always)]
-fn all_true_memo<'v>(parts: &mut [ItemPart<'_, 'v>], scope: &DecisionScope, it: &'v crate::catalog::Item, idx: u32, sets: &IndexSets) -> Result<bool> {
+fn all_true_memo<'v>(parts: &mut [ItemPart<'_, 'v>], scope: &DecisionScope, facts: (&'v crate::catalog::Item, u32, &IndexSets, Option<f64>)) -> Result<bool> {
+    let (it, idx, _, _) = facts;
     for p in parts.iter_mut() {
         let hit = match p {
             ItemPart::Precomputed(bits) => bits.get(idx),
-            ItemPart::Memo(m) => m.matches(scope, &it.value, (it, idx, sets))?,
+            ItemPart::Memo(m) => m.matches(scope, &it.value, facts)?,
         };
         if !hit {
             return Ok(false);
@@ -975,7 +985,7 @@ mod tests {
             for idx in 0..cat.len() as u32 {
                 let Some(it) = cat.item(idx) else { continue };
                 let scope = DecisionScope { view: &view, slot: "home", context: &context, item: Some(&it.value) };
-                if let Some(hit) = typed.matches(it, idx, &sets, &scope) {
+                if let Some(hit) = typed.matches((it, idx, &sets, view.last_seen.get(it.id.as_str()).copied()), &scope) {
                     answered += 1;
                     assert_eq!(Ok(hit), c.matches(&scope), "{text} on {}", it.id);
                 }
