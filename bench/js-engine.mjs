@@ -186,6 +186,11 @@ export function installMerchantOps() {
   if (opsInstalled) return jsonLogic;
   opsInstalled = true;
   jsonLogic.add_operation("viewed_within", function (item, seconds) {
+    // Per candidate, the decision's map of last-seen times (as the engine's), not a scan of the ring.
+    if (this && this.$lastSeen) {
+      const ts = this.$lastSeen.get(item);
+      return ts !== undefined && ts >= this.now - Number(seconds) * 1000;
+    }
     if (this && this.$live) return this.$live.viewedWithin(item, Number(seconds), this.now);
     const recent = this?.session?.recent ?? [];
     return recent.some((r) => r.item === item && r.ageSeconds <= seconds);
@@ -372,7 +377,7 @@ export class JsPersonalizer {
       if (pos === undefined) {
         pos = pool.length;
         at.set(j, pos);
-        pool.push({ idx: j, relation: 0, multiplier: 1, reasons: [], first: null, pin: null, excluded: false, popularOnly: true, score: 0 });
+        pool.push({ idx: j, relation: 0, multiplier: 1, reasons: [], first: null, pin: null, excluded: false, popularOnly: true, score: 0, placement: 0 });
       }
       const c = pool[pos];
       if (c.reasons.length < 4 && !c.reasons.includes(reason)) c.reasons.push(reason);
@@ -415,7 +420,7 @@ export class JsPersonalizer {
     for (const j of this.bestsellers.slice(0, 2 * k)) add(j, "popular", false);
 
     // The data rules read; `item` is swapped per candidate.
-    const data = { session: s.toJSON(now), context, slot, now, item: null, $live: s };
+    const data = { session: s.toJSON(now), context, slot, now, item: null, $live: s, $lastSeen: null };
     const allTrue = (parts) => parts.every((p) => jsonLogic.truthy(jsonLogic.apply(p, data)));
     const live = [];
     let firstOrder = 0;
@@ -464,6 +469,7 @@ export class JsPersonalizer {
     const typical = s.priceCount > 0 ? s.priceSum / s.priceCount : null;
     const lastSeen = new Map();
     for (const r of s.recent) lastSeen.set(r.item, Math.max(lastSeen.get(r.item) ?? -Infinity, r.ts));
+    data.$lastSeen = lastSeen;
     for (const c of pool) {
       if (blocked(c.idx)) {
         c.excluded = true;
@@ -503,13 +509,10 @@ export class JsPersonalizer {
 
     const personal = pool.some((c) => !c.popularOnly && !c.excluded);
     const ranked = pool.filter((c) => !c.excluded);
-    const key = (c) => [c.pin === null ? 1 : 0, c.first === null ? 1 : 0, c.first ?? 0];
-    ranked.sort((a, b) => {
-      const ka = key(a);
-      const kb = key(b);
-      for (let i = 0; i < 3; i++) if (ka[i] !== kb[i]) return ka[i] - kb[i];
-      return b.score - a.score || a.idx - b.idx;
-    });
+    // Placement (pinned, then included-first in order, then the rest) as one
+    // number per candidate, computed once, as the engine does.
+    for (const c of ranked) c.placement = (c.pin === null ? 2 : 0) * 2 ** 40 + (c.first === null ? 1 : 0) * 2 ** 39 + (c.first ?? 0);
+    ranked.sort((a, b) => a.placement - b.placement || b.score - a.score || a.idx - b.idx);
     const cap = Math.max(1, Math.ceil((k * 3) / 5));
     const perCategory = new Map();
     const slots = new Array(k).fill(null);
