@@ -14,11 +14,24 @@ import { fromBase64, toBase64 } from "./base64.js";
 export const MAX_SESSION_ID = 128;
 const DECIDE_FIELDS = ["slot", "k", "context", "item", "exclude", "excludeCart", "excludePurchased"];
 
-/** The session id: the Durable Object's name, so it must be a sane string. */
+const utf8 = new TextEncoder();
+
+/**
+ * The session id: the Durable Object's name, so it must be a sane string.
+ * Its length is counted in UTF-8 bytes, as the core counts it: 100 "é" are
+ * 100 UTF-16 units but 200 bytes, which the core would refuse inside the
+ * session object (a 500) rather than here (a 400).
+ */
 export function sessionIdOf(body) {
   const sid = body && body.sessionId;
-  if (typeof sid !== "string" || sid.length === 0 || sid.length > MAX_SESSION_ID) {
-    throw new HttpError(400, "MISSING_FIELD", `sessionId must be a string of 1 to ${MAX_SESSION_ID} characters`);
+  if (sid === undefined || sid === null || sid === "") {
+    throw new HttpError(400, "MISSING_FIELD", `sessionId is required: a string of 1 to ${MAX_SESSION_ID} bytes`);
+  }
+  if (typeof sid !== "string") {
+    throw new HttpError(400, "WRONG_TYPE", `sessionId must be a string of 1 to ${MAX_SESSION_ID} bytes`);
+  }
+  if (sid.length > MAX_SESSION_ID || utf8.encode(sid).length > MAX_SESSION_ID) {
+    throw new HttpError(400, "INVALID_VALUE", `sessionId must be at most ${MAX_SESSION_ID} bytes of UTF-8`);
   }
   return sid;
 }

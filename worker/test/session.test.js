@@ -55,6 +55,18 @@ describe("POST /v1/decide", () => {
     expect((await res.json()).error.code).toBe("MISSING_FIELD");
   });
 
+  it("counts the session id in UTF-8 bytes, as the core does", async () => {
+    const status = async (sessionId) => {
+      const res = await post("/v1/decide", { sessionId, slot: "home-recs", k: 2 });
+      return [res.status, res.status === 200 ? "ok" : (await res.json()).error.code];
+    };
+    expect(await status("a".repeat(128))).toEqual([200, "ok"]);
+    expect(await status("é".repeat(64))).toEqual([200, "ok"]); // 128 bytes
+    expect(await status("a".repeat(129))).toEqual([400, "INVALID_VALUE"]);
+    expect(await status("é".repeat(100))).toEqual([400, "INVALID_VALUE"]); // 100 units, 200 bytes
+    expect(await status(42)).toEqual([400, "WRONG_TYPE"]);
+  });
+
   it("passes the core's error for a bad decision request", async () => {
     const { status, body } = await decideFor(freshSession(), { slot: 42 });
     expect(status).toBe(400);
