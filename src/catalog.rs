@@ -110,21 +110,26 @@ fn id_hash(id: &str) -> u64 {
     h
 }
 
-/// Up to 8 bytes as one word, zero-padded.
-#[inline(always)]
-fn word(chunk: &[u8]) -> u64 {
-    let mut w = [0u8; 8];
-    if let Some(dst) = w.get_mut(..chunk.len()) {
-        dst.copy_from_slice(chunk);
-    }
-    u64::from_le_bytes(w)
-}
+use crate::decide::fxhash::word;
 
 /// Byte equality, a word at a time (a slice `==` is a call to a
-/// byte-at-a-time `memcmp` in this build).
+/// byte-at-a-time `memcmp` in this build, and a zip of chunk iterators
+/// stayed a call too).
 #[inline(always)]
 fn same_id(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.as_bytes().chunks(8).zip(b.as_bytes().chunks(8)).all(|(x, y)| word(x) == word(y))
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut at = 0;
+    while at < a.len() {
+        let end = at.saturating_add(8).min(a.len());
+        match (a.get(at..end), b.get(at..end)) {
+            (Some(x), Some(y)) if word(x) == word(y) => at = end,
+            _ => return false,
+        }
+    }
+    true
 }
 
 impl IdIndex {
