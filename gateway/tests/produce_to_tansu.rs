@@ -4,65 +4,20 @@
 //! record: key, value, and the partition Java's murmur2 placement predicts.
 
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::net::TcpStream;
+use std::process::{Command, Stdio};
+use std::time::Duration;
 
 use ep_gateway::murmur2::partition_for_key;
 use rskafka::client::partition::UnknownTopicHandling;
 use rskafka::client::ClientBuilder;
 use serde_json::{json, Value};
 
+mod common;
+use common::{free_port, wait_port, Broker, Proc};
+
 const TOKEN: &str = "it-secret-token";
 const TOPIC: &str = "it-events";
-
-/// Kills the child when the test ends, however it ends.
-struct Proc(Child);
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn tansu() -> PathBuf {
-    if let Ok(p) = std::env::var("EP_TANSU") {
-        return PathBuf::from(p);
-    }
-    // The project's own idempotent installer (a no-op when the binary is already there).
-    let out = Command::new(repo_root().join("scripts/stream/ensure-broker.sh"))
-        .stderr(Stdio::inherit())
-        .output()
-        .expect("run scripts/stream/ensure-broker.sh");
-    assert!(out.status.success(), "ensure-broker.sh failed");
-    let path = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .last()
-        .unwrap_or("")
-        .trim()
-        .to_string();
-    PathBuf::from(path)
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
-}
-
-fn wait_port(port: u16) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "nothing listens on {port}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
 
 struct Reply {
     status: u16,
@@ -128,41 +83,10 @@ fn post_v2(port: u16, topic: &str, body: &Value) -> Reply {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn produces_through_the_gateway_into_tansu() {
-    let tansu = tansu();
-    let broker_port = free_port();
+    let broker = Broker::start();
+    broker.create_topic(TOPIC, 3);
+    let broker_port = broker.port;
     let gw_port = free_port();
-    let broker_url = format!("tcp://127.0.0.1:{broker_port}");
-
-    let _broker = Proc(
-        Command::new(&tansu)
-            .args([
-                "broker",
-                "--listener-url",
-                &broker_url,
-                "--advertised-listener-url",
-                &broker_url,
-                "--storage-engine",
-                "memory://tansu/",
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start tansu"),
-    );
-    wait_port(broker_port);
-    let created = Command::new(&tansu)
-        .args([
-            "topic",
-            "create",
-            "--broker",
-            &broker_url,
-            "--partitions",
-            "3",
-            TOPIC,
-        ])
-        .status()
-        .expect("tansu topic create");
-    assert!(created.success());
 
     let _gateway = Proc(
         Command::new(env!("CARGO_BIN_EXE_ep-gateway"))

@@ -6,58 +6,18 @@
 //! broker's address or rskafka's text.
 
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::net::TcpStream;
+use std::process::{Command, Stdio};
+use std::time::Duration;
 
 use serde_json::{json, Value};
+
+mod common;
+use common::{free_port, wait_port, Broker, Proc};
 
 const TOKEN: &str = "sec-test-token-0123456789";
 const TOPIC: &str = "sec-events";
 const OTHER_TOPIC: &str = "sec-private";
-
-struct Proc(Child);
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn tansu() -> PathBuf {
-    if let Ok(p) = std::env::var("EP_TANSU") {
-        return PathBuf::from(p);
-    }
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../scripts/stream/ensure-broker.sh");
-    let out = Command::new(script)
-        .stderr(Stdio::inherit())
-        .output()
-        .expect("run scripts/stream/ensure-broker.sh");
-    assert!(out.status.success(), "ensure-broker.sh failed");
-    PathBuf::from(
-        String::from_utf8_lossy(&out.stdout)
-            .lines()
-            .last()
-            .unwrap_or("")
-            .trim(),
-    )
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
-}
-
-fn wait_port(port: u16) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "nothing listens on {port}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
 
 struct Reply {
     status: u16,
@@ -166,41 +126,11 @@ fn start_gateway(port: u16, broker: &str, extra: &[&str], token: Option<&str>) -
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn security_controls_against_tansu() {
-    let tansu = tansu();
-    let broker_port = free_port();
-    let broker_url = format!("tcp://127.0.0.1:{broker_port}");
-    let _broker = Proc(
-        Command::new(&tansu)
-            .args([
-                "broker",
-                "--listener-url",
-                &broker_url,
-                "--advertised-listener-url",
-                &broker_url,
-                "--storage-engine",
-                "memory://tansu/",
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start tansu"),
-    );
-    wait_port(broker_port);
+    let broker_proc = Broker::start();
     for topic in [TOPIC, OTHER_TOPIC] {
-        let created = Command::new(&tansu)
-            .args([
-                "topic",
-                "create",
-                "--broker",
-                &broker_url,
-                "--partitions",
-                "1",
-                topic,
-            ])
-            .status()
-            .expect("tansu topic create");
-        assert!(created.success());
+        broker_proc.create_topic(topic, 1);
     }
+    let broker_port = broker_proc.port;
     let broker = format!("127.0.0.1:{broker_port}");
     let port = free_port();
     let _gw = start_gateway(port, &broker, &[], Some(TOKEN));
