@@ -37,6 +37,7 @@ import { fileURLToPath } from "node:url";
 import { dirname, join, resolve } from "node:path";
 import { generate, rng, CATEGORIES } from "../www/gen-catalog.mjs";
 import { makeRules } from "./workload.mjs";
+import { relationWalks } from "../www/gen-sessions.mjs";
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), "..");
 const CATALOG_ITEMS = 10_000;
@@ -65,23 +66,8 @@ function prepare(outDir) {
   // Training clicks follow the catalog's relations, as shoppers do: mostly
   // similar items, then accessories and related ones.
   const rand = rng(21);
-  const byId = new Map(catalog.items.map((it) => [it.id, it]));
-  const pick = (arr) => arr[Math.floor(rand() * arr.length)];
-  const lines = [];
-  for (let s = 0; s < 20_000; s++) {
-    let id = pick(catalog.items).id;
-    const clicks = [id];
-    const len = 3 + Math.floor(rand() * 8);
-    while (clicks.length < len) {
-      const it = byId.get(id);
-      const r = rand();
-      const pool = r < 0.6 ? it.similar : r < 0.85 ? it.accessories : it.related;
-      if (!pool?.length) break;
-      id = pick(pool).id;
-      clicks.push(id);
-    }
-    lines.push(clicks.join(" "));
-  }
+  const start = () => catalog.items[Math.floor(rand() * catalog.items.length)].id;
+  const lines = relationWalks(catalog.items, 20_000, rand, start).map((clicks) => clicks.join(" "));
   writeFileSync(join(outDir, "sessions.txt"), lines.join("\n") + "\n");
   console.log(`soak inputs: ${catalog.items.length} items, ${lines.length} training sessions -> ${outDir}`);
 }
