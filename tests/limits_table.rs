@@ -51,7 +51,6 @@ const OTHERS: &[(&str, &str, Unit)] = &[
     ("worker/src/collect.js", "QUEUE_BATCH_BYTES", Unit::Bytes),
     ("worker/src/collect.js", "QUEUE_MESSAGE_OVERHEAD_BYTES", Unit::Bytes),
     ("worker/src/decide.js", "MAX_SESSION_ID", Unit::Count),
-    ("worker/src/session.js", "SEEN_IDS_MAX", Unit::Count),
     ("worker/src/render.js", "DEFAULT_K", Unit::Count),
     ("worker/src/render.js", "SESSION_COOKIE_MAX_AGE_SECONDS", Unit::Seconds),
     ("worker/src/assets.js", "ASSET_TTL_MS", Unit::Ms),

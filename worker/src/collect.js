@@ -8,8 +8,9 @@
 // that was refused for a reason a retry cannot fix.
 //
 // Replays: with TRACK_IN_SESSION (the default) every accepted event passes
-// through its session's Durable Object first, which remembers the last
-// SEEN_IDS_MAX event ids of the session. An id it has seen is acknowledged
+// through its session's Durable Object first, whose core session remembers
+// the last MAX_SEEN_EVENT_IDS (src/limits.rs) event ids of the session and
+// refuses a repeat with DUPLICATE_EVENT. An id it has seen is acknowledged
 // again ("accepted", `duplicate: true`) but neither tracked nor queued a
 // second time, so a retried or replayed batch changes nothing. Beyond that
 // window, and when a session object cannot be reached, delivery is at least

@@ -2,7 +2,8 @@
 // decisions (edge rendering, /v1/decide) and replay detection on collect.
 //
 // A session object holds only its session: the core's snapshot bytes (a few
-// KB) and the replay window, in memory and in its (SQLite-backed) storage.
+// KB, the replay window of recent event ids included), in memory and in its
+// (SQLite-backed) storage.
 // The catalog, rules and model live once per isolate, in one loaded
 // Personalizer that every session object in the isolate shares (`host`):
 // a 10k-item catalog with its model is ~10 MB of wasm heap and ~300 ms to
@@ -19,13 +20,6 @@ import { Personalizer } from "./core.js";
 import { loadAssets } from "./assets.js";
 
 const SNAPSHOT_KEY = "snapshot";
-const SEEN_IDS_KEY = "seenIds";
-/**
- * Event ids each session remembers for replay detection (see collect.js).
- * Ids are at most 128 characters, so the stored list stays under 64 KB; 512
- * covers far more than one page's outbox retries (a batch holds at most 500).
- */
-export const SEEN_IDS_MAX = 512;
 
 function assetsKey(a) {
   return `${a.catalogVersion}/${a.rulesVersion}/${a.modelHash}`;
@@ -105,22 +99,6 @@ export class SessionDO extends DurableObject {
     super(ctx, env);
     this.bytes = null; // this session's snapshot (Uint8Array)
     this.sessionId = null;
-    this.seenIds = null; // Set of recent event ids, insertion order = age
-  }
-
-  /** The replay window, loaded from storage on first use. */
-  async #seen() {
-    if (this.seenIds === null) {
-      const stored = await this.ctx.storage.get(SEEN_IDS_KEY);
-      this.seenIds = new Set(Array.isArray(stored) ? stored : []);
-    }
-    return this.seenIds;
-  }
-
-  /** Remembers `id`, forgetting the oldest ids beyond SEEN_IDS_MAX. */
-  #remember(seen, id) {
-    seen.add(id);
-    while (seen.size > SEEN_IDS_MAX) seen.delete(seen.values().next().value);
   }
 
   /** True when `bytes` restore into `p` as session `sessionId`. */
@@ -176,35 +154,29 @@ export class SessionDO extends DurableObject {
    * Tracks validated events in order. Returns `{ tracked, rejected,
    * duplicates }`; one bad event does not stop the rest (the core says why it
    * refused it). `duplicates` lists the indices of events whose id this
-   * session has tracked before (within SEEN_IDS_MAX ids): they are not
-   * tracked again, and the caller does not queue them again.
+   * session has tracked before: the core remembers the session's last
+   * MAX_SEEN_EVENT_IDS ids in its snapshot and refuses a repeat with
+   * DUPLICATE_EVENT, counting nothing twice; the caller does not queue them
+   * again.
    */
   async track(sessionId, events) {
-    const seen = await this.#seen();
     const outcome = await this.#withSession(sessionId, null, (p) => {
       let tracked = 0;
       const rejected = [];
       const duplicates = [];
       events.forEach((ev, index) => {
-        const id = ev && typeof ev.id === "string" ? ev.id : null;
-        if (id !== null && seen.has(id)) {
-          duplicates.push(index);
-          return;
-        }
         try {
           p.track(ev);
           tracked += 1;
-          if (id !== null) this.#remember(seen, id);
         } catch (err) {
-          rejected.push({ index, code: err && err.code ? err.code : "INTERNAL" });
+          const code = err && err.code ? err.code : "INTERNAL";
+          if (code === "DUPLICATE_EVENT") duplicates.push(index);
+          else rejected.push({ index, code });
         }
       });
       return { tracked, rejected, duplicates };
     });
-    if (outcome.tracked > 0) {
-      // One write for both keys: the snapshot and the window never disagree.
-      await this.ctx.storage.put({ [SNAPSHOT_KEY]: this.bytes, [SEEN_IDS_KEY]: [...seen] });
-    }
+    if (outcome.tracked > 0) await this.ctx.storage.put(SNAPSHOT_KEY, this.bytes);
     return outcome;
   }
 
