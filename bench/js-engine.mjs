@@ -186,9 +186,14 @@ export function installMerchantOps() {
   if (opsInstalled) return jsonLogic;
   opsInstalled = true;
   jsonLogic.add_operation("viewed_within", function (item, seconds) {
-    // Per candidate, the decision's map of last-seen times (as the engine's), not a scan of the ring.
+    // The candidate's own id: its last-seen time, found once per candidate
+    // through the catalog indices (as the engine's typed test reads it).
+    if (this && this.$seen !== undefined && this.item && item === this.item.id) {
+      return this.$seen !== null && this.$seen >= this.now - Number(seconds) * 1000;
+    }
+    // Any other id: the decision's map of last-seen times (as the engine's), not a scan of the ring.
     if (this && this.$lastSeen) {
-      const ts = this.$lastSeen.get(item);
+      const ts = this.$lastSeen().get(item);
       return ts !== undefined && ts >= this.now - Number(seconds) * 1000;
     }
     if (this && this.$live) return this.$live.viewedWithin(item, Number(seconds), this.now);
@@ -305,7 +310,9 @@ export class JsPersonalizer {
     for (const list of [...byCategory.values(), ...byBrand.values()]) {
       list.sort((a, b) => items[b].popularity - items[a].popularity || a - b);
     }
-    Object.assign(this, { items, index, byCategory, byBrand, bestsellers: best });
+    // A new catalog generation: catalog indices remembered on session entries
+    // for an older catalog are looked up again (as the engine's CatalogHint).
+    Object.assign(this, { items, index, byCategory, byBrand, bestsellers: best, generation: (this.generation ?? 0) + 1 });
     this.computeMasks();
     return { items: items.length };
   }
@@ -370,6 +377,16 @@ export class JsPersonalizer {
       return !it || !it.inStock || req.item === it.id || exclude.has(it.id) || (excludeCart && s.inCart(it.id)) || (excludePurchased && s.wasPurchased(it.id));
     };
 
+    // The catalog index of a ring entry or an item-affinity entry, remembered
+    // on the entry for this catalog generation (the engine's catalog hints).
+    const generation = this.generation;
+    const hinted = (entry, id) => {
+      if (entry.generation !== generation) {
+        entry.generation = generation;
+        entry.idx = this.index.get(id) ?? -1;
+      }
+      return entry.idx;
+    };
     const pool = [];
     const at = new Map();
     const add = (j, reason, personal) => {
@@ -377,7 +394,7 @@ export class JsPersonalizer {
       if (pos === undefined) {
         pos = pool.length;
         at.set(j, pos);
-        pool.push({ idx: j, relation: 0, multiplier: 1, reasons: [], first: null, pin: null, excluded: false, popularOnly: true, score: 0, placement: 0 });
+        pool.push({ idx: j, relation: 0, multiplier: 1, reasons: [], first: null, pin: null, excluded: false, popularOnly: true, score: 0, placement: 0, itemAffinity: 0, seen: null });
       }
       const c = pool[pos];
       if (c.reasons.length < 4 && !c.reasons.includes(reason)) c.reasons.push(reason);
@@ -400,8 +417,8 @@ export class JsPersonalizer {
       if (!distinct.some((d) => d.item === r.item)) distinct.push(r);
     }
     for (const r of distinct) {
-      const j0 = this.index.get(r.item);
-      if (j0 === undefined) continue;
+      const j0 = hinted(r, r.item);
+      if (j0 === -1) continue;
       const src = items[j0];
       const fresh = decay(Math.max(0, now - r.ts), hl);
       for (const kk of [0, 2]) {
@@ -420,7 +437,7 @@ export class JsPersonalizer {
     for (const j of this.bestsellers.slice(0, 2 * k)) add(j, "popular", false);
 
     // The data rules read; `item` is swapped per candidate.
-    const data = { session: s.toJSON(now), context, slot, now, item: null, $live: s, $lastSeen: null };
+    const data = { session: s.toJSON(now), context, slot, now, item: null, $live: s, $lastSeen: null, $seen: undefined };
     const allTrue = (parts) => parts.every((p) => jsonLogic.truthy(jsonLogic.apply(p, data)));
     const live = [];
     let firstOrder = 0;
@@ -463,30 +480,49 @@ export class JsPersonalizer {
       }
     }
 
-    const maxItem = Math.max(s.items.max(now, hl), 1e-9);
+    // Item affinities and last-seen times straight into the candidates, one
+    // pass over the affinity table and one over the ring, through the hints.
+    let maxItem = 0;
+    for (const [id, e] of s.items.m) {
+      const score = e.score * decay(now - e.at, hl);
+      maxItem = Math.max(maxItem, score);
+      const pos = at.get(hinted(e, id));
+      if (pos !== undefined) pool[pos].itemAffinity = score;
+    }
+    maxItem = Math.max(maxItem, 1e-9);
+    for (const r of s.recent) {
+      const pos = at.get(hinted(r, r.item));
+      if (pos !== undefined) pool[pos].seen = pool[pos].seen === null ? r.ts : Math.max(pool[pos].seen, r.ts);
+    }
     const maxCat = Math.max(s.categories.max(now, hl), 1e-9);
     const maxBrand = Math.max(s.brands.max(now, hl), 1e-9);
     const typical = s.priceCount > 0 ? s.priceSum / s.priceCount : null;
-    const lastSeen = new Map();
-    for (const r of s.recent) lastSeen.set(r.item, Math.max(lastSeen.get(r.item) ?? -Infinity, r.ts));
-    data.$lastSeen = lastSeen;
+    let lastSeen = null;
+    data.$lastSeen = () => {
+      if (lastSeen === null) {
+        lastSeen = new Map();
+        for (const r of s.recent) lastSeen.set(r.item, Math.max(lastSeen.get(r.item) ?? -Infinity, r.ts));
+      }
+      return lastSeen;
+    };
     for (const c of pool) {
       if (blocked(c.idx)) {
         c.excluded = true;
         continue;
       }
       const it = items[c.idx];
-      const seen = lastSeen.get(it.id);
+      const seen = c.seen;
       const f = {
-        item: s.items.get(it.id, now, hl) / maxItem,
+        item: c.itemAffinity / maxItem,
         category: it.category == null ? 0 : s.categories.get(it.category, now, hl) / maxCat,
         brand: it.brand == null ? 0 : s.brands.get(it.brand, now, hl) / maxBrand,
         relation: c.relation,
-        recency: seen === undefined ? 0 : decay(now - seen, hl),
+        recency: seen === null ? 0 : decay(now - seen, hl),
         popularity: it.popularity,
         priceFit: it.price > 0 && typical > 0 ? Math.min(it.price / typical, typical / it.price) : 0,
       };
       data.item = it.value;
+      data.$seen = seen;
       for (const rule of live) {
         const masks = rule.itemMasks;
         if (!rule.itemPart.every((p, pi) => (masks[pi] ? masks[pi][c.idx] === 1 : jsonLogic.truthy(jsonLogic.apply(p, data))))) continue;

@@ -185,10 +185,26 @@ impl IdIndex {
     }
 }
 
+/// A number no other catalog built in this process has (from 1 up): what a
+/// session's [`crate::session::CatalogHint`] names, so a hint from another
+/// catalog is never read as one of this catalog's. Drawn when the catalog is
+/// built (`Catalog::default()`, which `from_value` starts from); a clone keeps
+/// it, with the same items.
+#[derive(Clone, Copy, Debug)]
+struct Generation(u64);
+
+impl Default for Generation {
+    fn default() -> Self {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        Generation(NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
+    }
+}
+
 /// The catalog, indexed.
 #[derive(Clone, Debug, Default)]
 pub struct Catalog {
     pub version: String,
+    generation: Generation,
     items: Vec<Item>,
     index: IdIndex,
     /// Item indices per category / brand, most popular first.
@@ -206,6 +222,18 @@ impl Catalog {
     }
     pub fn index_of(&self, id: &str) -> Option<u32> {
         self.index.get(id, &self.items)
+    }
+    /// This catalog's generation (see [`crate::session::CatalogHint`]).
+    pub fn generation(&self) -> u64 {
+        self.generation.0
+    }
+    /// `index_of(id)`, answered by `hint` when it was taken in this catalog.
+    #[inline(always)]
+    pub fn index_hinted(&self, id: &str, hint: crate::session::CatalogHint) -> Option<u32> {
+        match hint.index_in(self.generation.0) {
+            Some(known) => known,
+            None => self.index_of(id),
+        }
     }
     pub fn item(&self, idx: u32) -> Option<&Item> {
         self.items.get(idx as usize)

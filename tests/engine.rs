@@ -236,3 +236,65 @@ fn collection_validates_each_event_on_its_own() {
     assert_eq!(kept.id.as_deref(), Some("01KEEPMYID000000000000000"));
     assert!(out.first().and_then(|r| r.as_ref().ok()).and_then(|e| e.id.clone()).is_some());
 }
+
+/// The catalog with its items in reverse order (every index changes) and,
+/// when `drop` is set, without that item.
+fn reordered_catalog(drop: Option<&str>) -> Value {
+    let mut c = v(CATALOG);
+    let mut items: Vec<Value> = c.get("items").and_then(Value::as_array).map(|a| a.to_vec()).expect("items");
+    items.reverse();
+    items.retain(|it| drop.is_none_or(|d| it.get("id").and_then(Value::as_str) != Some(d)));
+    if let Value::Object(o) = &mut c {
+        o.insert("items", Value::Array(items));
+    }
+    c
+}
+
+/// A decision kept by the engine's catalog hints (filled a few entries at a
+/// time, across catalog reloads) must be the decision a cold engine makes
+/// from the same events: the hints are a cache, never a second source of truth.
+#[test]
+fn catalog_hints_decide_as_a_cold_engine() {
+    let events = [
+        r#"{"type":"product_view","item":{"id":"shoe-1","category":"shoes","brand":"zoom","price":65}}"#,
+        r#"{"type":"product_view","item":{"id":"not-in-catalog","category":"shoes","price":10}}"#,
+        r#"{"type":"add_to_cart","item":{"id":"sock-2","category":"socks","price":12}}"#,
+        r#"{"type":"product_click","item":{"id":"shoe-3","category":"shoes","brand":"acme","price":80}}"#,
+        r#"{"type":"product_view","item":{"id":"bag-6","category":"bags","brand":"acme","price":70}}"#,
+        r#"{"type":"purchase","items":[{"id":"sock-2","category":"socks","price":12}]}"#,
+        r#"{"type":"product_view","item":{"id":"hat-5","category":"hats","price":45}}"#,
+        r#"{"type":"product_view","item":{"id":"shoe-3","category":"shoes","brand":"acme","price":80}}"#,
+        r#"{"type":"add_to_cart","item":{"id":"bag-6","category":"bags","brand":"acme","price":70}}"#,
+        r#"{"type":"product_view","item":{"id":"shoe-5","category":"shoes","brand":"zoom","price":90}}"#,
+    ];
+    // The catalog in force from each event on: the fixture, then every index
+    // moved, then also without an item the session has seen.
+    let catalog_at = |i: usize| match i {
+        0..=3 => v(CATALOG),
+        4..=6 => reordered_catalog(None),
+        _ => reordered_catalog(Some("shoe-3")),
+    };
+    let req = v(r#"{"slot":"home","k":6,"excludePurchased":false}"#);
+    let mut warm = engine();
+    for (i, ev) in events.iter().enumerate() {
+        if i == 4 || i == 7 {
+            warm.load_catalog(&catalog_at(i)).expect("catalog");
+        }
+        let t = T0 + 20_000.0 * i as f64;
+        warm.track(&v(ev), t).expect("track");
+        let mut cold = Engine::new(Config { seed: 7, ..Config::default() }, T0);
+        cold.load_catalog(&catalog_at(i)).expect("catalog");
+        cold.load_rules(&v(RULES)).expect("rules");
+        for (j, e) in events.iter().enumerate().take(i + 1) {
+            cold.track(&v(e), T0 + 20_000.0 * j as f64).expect("track");
+        }
+        for now in [t + 1_000.0, t + 400_000.0] {
+            let (a, b) = (warm.decide(&req, now).expect("decide"), cold.decide(&req, now).expect("decide"));
+            assert!(!a.items.is_empty(), "after event {i}");
+            assert_eq!(a.items, b.items, "after event {i}");
+            assert_eq!(a.rules_fired, b.rules_fired, "after event {i}");
+            assert_eq!(a.rule_failures, b.rule_failures, "after event {i}");
+            assert_eq!(a.fallback_used, b.fallback_used, "after event {i}");
+        }
+    }
+}

@@ -288,6 +288,8 @@ struct Candidate<'a> {
     /// Came from the best-seller source only.
     popular_only: bool,
     score: f64,
+    /// When the session last interacted with the item.
+    last_seen: Option<f64>,
 }
 
 impl<'a> Candidate<'a> {
@@ -327,6 +329,9 @@ impl<'a> Pool<'a> {
             c.popular_only = false;
         }
         c
+    }
+    fn get_mut(&mut self, idx: u32) -> Option<&mut Candidate<'a>> {
+        self.at.get(&idx).copied().and_then(|pos| self.list.get_mut(pos))
     }
 }
 
@@ -387,7 +392,7 @@ pub fn decide(inp: &Inputs, req: &DecideRequest, decision_id: String) -> Decisio
         }
     }
     for (inter, age_ms) in s.recent_distinct(RECENT_SEEDS, now) {
-        let Some(src) = cat.get(&inter.item) else { continue };
+        let Some(src) = cat.index_hinted(&inter.item, inter.hint).and_then(|i| cat.item(i)) else { continue };
         let fresh = decay(age_ms, half_life);
         for kind in [RelationKind::Related, RelationKind::Similar] {
             for &(j, w) in src.relations(kind) {
@@ -496,20 +501,21 @@ pub fn decide(inp: &Inputs, req: &DecideRequest, decision_id: String) -> Decisio
         .collect();
 
     // 3. Features and scores; 2b. item-level rules per candidate.
-    // Item affinities by catalog index, and their maximum, in one pass over
-    // the session's table (one decay each) instead of a string binary search
-    // per candidate.
-    // (The map holds positions in `item_scores`: the same map type as the
-    // pool's, so no second copy of the hash table code in the wasm.)
-    let mut item_affinity: FxHashMap<u32, usize> = map_with_capacity(s.items.len());
-    let mut item_scores: Vec<f64> = Vec::with_capacity(s.items.len());
+    // Item affinities and last-seen times straight into the candidates, in
+    // one pass over the session's affinity table (one decay each) and one
+    // over the ring, through the entries' catalog hints: no id is hashed, no
+    // map is built.
     let mut max_item = 0.0f64;
     for (id, e) in s.items.iter() {
         let score = e.score * decay(now - e.at_ms, half_life);
         max_item = max_item.max(score);
-        if let Some(idx) = cat.index_of(id) {
-            item_affinity.insert(idx, item_scores.len());
-            item_scores.push(score);
+        if let Some(c) = cat.index_hinted(id, e.hint).and_then(|idx| pool.get_mut(idx)) {
+            c.features.item_affinity = score;
+        }
+    }
+    for i in &s.recent {
+        if let Some(c) = cat.index_hinted(&i.item, i.hint).and_then(|idx| pool.get_mut(idx)) {
+            c.last_seen = Some(c.last_seen.map_or(i.ts, |t| t.max(i.ts)));
         }
     }
     let max_item = max_item.max(1e-9);
@@ -532,7 +538,7 @@ pub fn decide(inp: &Inputs, req: &DecideRequest, decision_id: String) -> Decisio
             continue;
         };
         let f = &mut c.features;
-        f.item_affinity = item_affinity.get(&c.idx).and_then(|&at| item_scores.get(at)).map_or(0.0, |a| a / max_item);
+        f.item_affinity /= max_item;
         f.category_affinity = match (it.category.as_deref(), it.category_id.and_then(|id| category_affinity.get_mut(id as usize))) {
             (Some(name), Some(slot)) => {
                 if slot.is_nan() {
@@ -551,9 +557,8 @@ pub fn decide(inp: &Inputs, req: &DecideRequest, decision_id: String) -> Decisio
             }
             _ => 0.0,
         };
-        // One look-up of the candidate's id, shared by the recency feature
-        // and `viewed_within(item.id)` rules (a string hash each before).
-        let last_seen = view.last_seen.get(it.id.as_str()).copied();
+        // Shared by the recency feature and `viewed_within(item.id)` rules.
+        let last_seen = c.last_seen;
         f.recency = last_seen.map_or(0.0, |ts| decay(now - ts, half_life));
         f.popularity = it.popularity;
         f.price_fit = match (it.price, typical_price) {
@@ -985,7 +990,7 @@ mod tests {
             for idx in 0..cat.len() as u32 {
                 let Some(it) = cat.item(idx) else { continue };
                 let scope = DecisionScope { view: &view, slot: "home", context: &context, item: Some(&it.value) };
-                if let Some(hit) = typed.matches((it, idx, &sets, view.last_seen.get(it.id.as_str()).copied()), &scope) {
+                if let Some(hit) = typed.matches((it, idx, &sets, view.last_seen(&it.id)), &scope) {
                     answered += 1;
                     assert_eq!(Ok(hit), c.matches(&scope), "{text} on {}", it.id);
                 }
@@ -1002,5 +1007,30 @@ mod tests {
             let c = Condition::compile(&v(text));
             assert!(c.as_ref().is_ok_and(|c| TypedTest::new(c).is_none()), "{text}");
         }
+    }
+
+    #[test]
+    fn a_hint_counts_only_in_the_catalog_it_was_taken_in() {
+        let mut e = Engine::new(Config { seed: 9, ..Config::default() }, T0);
+        let text = include_str!("../../tests/fixtures/catalog.json");
+        assert!(e.load_catalog(&v(text)).is_ok());
+        assert!(e.track(&v(r#"{"type":"product_view","item":{"id":"shoe-1"}}"#), T0).is_ok());
+        let mut s = e.session().clone();
+        let first = e.catalog();
+        s.refresh_hints(first.generation(), &|id| first.index_of(id));
+        let hint = s.recent.front().map(|i| i.hint).unwrap_or_default();
+        assert_eq!(hint.index_in(first.generation()), Some(first.index_of("shoe-1")));
+        assert_eq!(first.index_hinted("shoe-1", hint), first.index_of("shoe-1"));
+        // The same JSON loaded again is another catalog: the hint is not read there.
+        let again = Catalog::from_value(&v(text)).map(|(c, _)| c).unwrap_or_default();
+        assert_ne!(again.generation(), first.generation());
+        assert_eq!(hint.index_in(again.generation()), None);
+        // A catalog whose indices differ answers with its own index.
+        let shifted = text.replacen("\"items\": [", "\"items\": [{\"id\": \"first-now\"},", 1);
+        let moved = Catalog::from_value(&v(&shifted)).map(|(c, _)| c).unwrap_or_default();
+        assert_eq!(moved.index_hinted("shoe-1", hint), moved.index_of("shoe-1"));
+        assert_ne!(moved.index_of("shoe-1"), first.index_of("shoe-1"));
+        // No catalog at all: a default hint is never read.
+        assert_eq!(crate::session::CatalogHint::default().index_in(0), None);
     }
 }

@@ -7,7 +7,7 @@
 //! and the merchant operators answer from per-decision indexes.
 
 use std::borrow::Cow;
-use std::cell::OnceCell;
+use std::cell::{Cell, OnceCell};
 
 use super::fxhash::{map_with_capacity, FxHashMap};
 use crate::json::{str_eq, Value};
@@ -27,8 +27,11 @@ fn canonical_index(key: &str) -> Option<usize> {
 pub struct SessionView<'a> {
     pub session: &'a Session,
     pub now_ms: f64,
-    /// The latest interaction time per item, for `viewed_within`.
-    pub last_seen: FxHashMap<&'a str, f64>,
+    /// The latest interaction time per item, for `viewed_within` through the
+    /// evaluator: built on the fourth question (the first ones scan the ring;
+    /// a decision's own candidates get theirs from the catalog hints).
+    last_seen: OnceCell<FxHashMap<&'a str, f64>>,
+    last_seen_asked: Cell<u32>,
     /// Parts of `session` as JSON, each built on the first read that needs it.
     whole: OnceCell<Value>,
     recent: OnceCell<Value>,
@@ -40,15 +43,11 @@ pub struct SessionView<'a> {
 
 impl<'a> SessionView<'a> {
     pub fn new(session: &'a Session, now_ms: f64) -> SessionView<'a> {
-        let mut last_seen: FxHashMap<&str, f64> = map_with_capacity(session.recent.len());
-        for i in &session.recent {
-            let e = last_seen.entry(i.item.as_str()).or_insert(i.ts);
-            *e = e.max(i.ts);
-        }
         SessionView {
             session,
             now_ms,
-            last_seen,
+            last_seen: OnceCell::new(),
+            last_seen_asked: Cell::new(0),
             whole: OnceCell::new(),
             recent: OnceCell::new(),
             cart: OnceCell::new(),
@@ -56,6 +55,25 @@ impl<'a> SessionView<'a> {
             counters: OnceCell::new(),
             affinity: OnceCell::new(),
         }
+    }
+
+    /// When the session last interacted with `item` (the latest time in the ring).
+    pub fn last_seen(&self, item: &str) -> Option<f64> {
+        const SCANS_BEFORE_MAP: u32 = 3;
+        let asked = self.last_seen_asked.get();
+        if self.last_seen.get().is_none() && asked < SCANS_BEFORE_MAP {
+            self.last_seen_asked.set(asked.saturating_add(1));
+            return self.session.recent.iter().filter(|i| str_eq(&i.item, item)).map(|i| i.ts).reduce(f64::max);
+        }
+        let map = self.last_seen.get_or_init(|| {
+            let mut m: FxHashMap<&str, f64> = map_with_capacity(self.session.recent.len());
+            for i in &self.session.recent {
+                let e = m.entry(i.item.as_str()).or_insert(i.ts);
+                *e = e.max(i.ts);
+            }
+            m
+        });
+        map.get(item).copied()
     }
 
     /// `session.<field>` as JSON, built once per decision.
@@ -162,7 +180,7 @@ impl Scope for InteractionScope<'_> {
 impl DecisionScope<'_> {
     /// `viewed_within` for an item id, as the merchant operator answers it.
     pub(crate) fn viewed_within_id(&self, item: &str, seconds: f64) -> bool {
-        self.view.last_seen.get(item).is_some_and(|&ts| ts >= self.view.now_ms - seconds * 1000.0)
+        self.view.last_seen(item).is_some_and(|ts| ts >= self.view.now_ms - seconds * 1000.0)
     }
 
     /// `session.recent.<n>.<path>` from the `n`-th newest interaction, and

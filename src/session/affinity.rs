@@ -11,6 +11,8 @@ use crate::limits::MAX_AFFINITIES_PER_KIND;
 pub struct Entry {
     pub score: f64,
     pub at_ms: f64,
+    /// Where the key sits in the catalog (item affinities only; see [`super::CatalogHint`]).
+    pub hint: super::CatalogHint,
 }
 
 /// Multiplier for `dt_ms` of elapsed time with the given half-life.
@@ -53,7 +55,7 @@ impl AffinityTable {
         if self.entries.len() >= MAX_AFFINITIES_PER_KIND {
             self.evict_weakest(at_ms, half_life_ms);
         }
-        self.insert_sorted(key.to_string(), Entry { score: weight, at_ms });
+        self.insert_sorted(key.to_string(), Entry { score: weight, at_ms, hint: super::CatalogHint::default() });
     }
 
     fn find(&self, key: &str) -> Option<usize> {
@@ -122,6 +124,9 @@ impl AffinityTable {
     }
     pub fn iter(&self) -> impl Iterator<Item = (&str, &Entry)> {
         self.entries.iter().map(|(k, e)| (k.as_str(), e))
+    }
+    pub(crate) fn iter_mut(&mut self) -> impl Iterator<Item = (&str, &mut Entry)> {
+        self.entries.iter_mut().map(|(k, e)| (k.as_str(), e))
     }
     /// Restores one raw entry (snapshot decoding).
     pub(crate) fn insert_raw(&mut self, key: String, entry: Entry) {

@@ -17,7 +17,7 @@
 use std::collections::HashMap;
 
 use super::codec::{Reader, Writer};
-use super::{AffinityEntry, AffinityTable, CartLine, Interaction, Session};
+use super::{AffinityEntry, AffinityTable, CartLine, CatalogHint, Interaction, Session};
 use crate::error::{Error, ErrorCode, Result};
 use crate::event::EventType;
 use crate::ids::fnv1a64;
@@ -192,7 +192,7 @@ impl Session {
                 .ok_or_else(|| Error::new(ErrorCode::SnapshotCorrupt, "", "unknown event type in snapshot"))?;
             let ts = base + r.zigzag()? as f64;
             let price = read_price(&mut r)?;
-            s.recent.push_back(Interaction { item, category, brand, kind, ts, price });
+            s.recent.push_back(Interaction { item, category, brand, kind, ts, price, hint: CatalogHint::default() });
         }
         let mut tables: [AffinityTable; 3] = Default::default();
         for table in tables.iter_mut() {
@@ -201,7 +201,7 @@ impl Session {
                 let key = get(r.varint()?)?;
                 let score = r.f32()? as f64;
                 let at_ms = base + r.zigzag()? as f64;
-                table.insert_raw(key, AffinityEntry { score: score.max(0.0), at_ms });
+                table.insert_raw(key, AffinityEntry { score: score.max(0.0), at_ms, hint: CatalogHint::default() });
             }
         }
         let [items, categories, brands] = tables;
