@@ -204,11 +204,14 @@ export function installMerchantOps() {
     if (this && this.$live) return this.$live.affinity(kind, key, this.now);
     return Number(this?.session?.affinity?.[kind]?.[key] ?? 0);
   });
+  // The candidate's own id: the decision's marks (as the engine's typed tests read them).
   jsonLogic.add_operation("in_cart", function (item) {
+    if (this && this.$marks && this.item && item === this.item.id) return (this.$marks(this.$idx) & IN_CART) !== 0;
     if (this && this.$live) return this.$live.inCart(item);
     return (this?.session?.cart ?? []).some((l) => l.item === item);
   });
   jsonLogic.add_operation("purchased", function (item) {
+    if (this && this.$marks && this.item && item === this.item.id) return (this.$marks(this.$idx) & PURCHASED) !== 0;
     if (this && this.$live) return this.$live.wasPurchased(item);
     return (this?.session?.purchased ?? []).includes(item);
   });
@@ -255,6 +258,9 @@ function parseTime(v) {
 }
 
 const KINDS = ["related", "accessories", "similar"];
+const NEVER = 1;
+const IN_CART = 2;
+const PURCHASED = 4;
 
 export class JsPersonalizer {
   constructor({ sessionId = "js-session", halfLifeSeconds = 1800 } = {}, now = Date.now()) {
@@ -313,6 +319,9 @@ export class JsPersonalizer {
     // A new catalog generation: catalog indices remembered on session entries
     // for an older catalog are looked up again (as the engine's CatalogHint).
     Object.assign(this, { items, index, byCategory, byBrand, bestsellers: best, generation: (this.generation ?? 0) + 1 });
+    // Per-item marks kept between decisions, valid for the decision whose
+    // stamp they carry (as the engine's Marks): pool position and flags.
+    Object.assign(this, { markStamp: new Uint32Array(items.length), markPos: new Int32Array(items.length), markFlags: new Uint8Array(items.length), stamp: 0 });
     this.computeMasks();
     return { items: items.length };
   }
@@ -372,9 +381,31 @@ export class JsPersonalizer {
     const excludePurchased = req.excludePurchased ?? true;
     const items = this.items;
     const decision = { decisionId: `js-${++this.seq}`, slot, items: [], rulesFired: [], fallbackUsed: false, group: "treatment" };
+    const { markStamp, markPos, markFlags } = this;
+    const stamp = (this.stamp = (this.stamp + 1) >>> 0 || 1);
+    if (stamp === 1) markStamp.fill(0);
+    const mark = (j) => {
+      if (markStamp[j] !== stamp) {
+        markStamp[j] = stamp;
+        markPos[j] = -1;
+        markFlags[j] = 0;
+      }
+    };
+    const flags = (j) => (markStamp[j] === stamp ? markFlags[j] : 0);
+    const setFlag = (id, flag) => {
+      const j = this.index.get(id);
+      if (j !== undefined) {
+        mark(j);
+        markFlags[j] |= flag;
+      }
+    };
+    for (const l of s.cart) setFlag(l.item, excludeCart ? IN_CART | NEVER : IN_CART);
+    for (const id of s.purchased) setFlag(id, excludePurchased ? PURCHASED | NEVER : PURCHASED);
+    if (req.item != null) setFlag(req.item, NEVER);
+    for (const id of exclude) setFlag(id, NEVER);
     const blocked = (j) => {
       const it = items[j];
-      return !it || !it.inStock || req.item === it.id || exclude.has(it.id) || (excludeCart && s.inCart(it.id)) || (excludePurchased && s.wasPurchased(it.id));
+      return !it || !it.inStock || (flags(j) & NEVER) !== 0;
     };
 
     // The catalog index of a ring entry or an item-affinity entry, remembered
@@ -388,12 +419,13 @@ export class JsPersonalizer {
       return entry.idx;
     };
     const pool = [];
-    const at = new Map();
+    const posOf = (j) => (j >= 0 && markStamp[j] === stamp && markPos[j] !== -1 ? markPos[j] : undefined);
     const add = (j, reason, personal) => {
-      let pos = at.get(j);
+      let pos = posOf(j);
       if (pos === undefined) {
         pos = pool.length;
-        at.set(j, pos);
+        mark(j);
+        markPos[j] = pos;
         pool.push({ idx: j, relation: 0, multiplier: 1, reasons: [], first: null, pin: null, excluded: false, popularOnly: true, score: 0, placement: 0, itemAffinity: 0, seen: null });
       }
       const c = pool[pos];
@@ -437,7 +469,7 @@ export class JsPersonalizer {
     for (const j of this.bestsellers.slice(0, 2 * k)) add(j, "popular", false);
 
     // The data rules read; `item` is swapped per candidate.
-    const data = { session: s.toJSON(now), context, slot, now, item: null, $live: s, $lastSeen: null, $seen: undefined };
+    const data = { session: s.toJSON(now), context, slot, now, item: null, $live: s, $lastSeen: null, $seen: undefined, $marks: null, $idx: -1 };
     const allTrue = (parts) => parts.every((p) => jsonLogic.truthy(jsonLogic.apply(p, data)));
     const live = [];
     let firstOrder = 0;
@@ -486,12 +518,12 @@ export class JsPersonalizer {
     for (const [id, e] of s.items.m) {
       const score = e.score * decay(now - e.at, hl);
       maxItem = Math.max(maxItem, score);
-      const pos = at.get(hinted(e, id));
+      const pos = posOf(hinted(e, id));
       if (pos !== undefined) pool[pos].itemAffinity = score;
     }
     maxItem = Math.max(maxItem, 1e-9);
     for (const r of s.recent) {
-      const pos = at.get(hinted(r, r.item));
+      const pos = posOf(hinted(r, r.item));
       if (pos !== undefined) pool[pos].seen = pool[pos].seen === null ? r.ts : Math.max(pool[pos].seen, r.ts);
     }
     const maxCat = Math.max(s.categories.max(now, hl), 1e-9);
@@ -523,6 +555,8 @@ export class JsPersonalizer {
       };
       data.item = it.value;
       data.$seen = seen;
+      data.$marks = flags;
+      data.$idx = c.idx;
       for (const rule of live) {
         const masks = rule.itemMasks;
         if (!rule.itemPart.every((p, pi) => (masks[pi] ? masks[pi][c.idx] === 1 : jsonLogic.truthy(jsonLogic.apply(p, data))))) continue;

@@ -5,7 +5,7 @@
 //! generator, so the same calls give the same results on every platform.
 
 use crate::catalog::{Catalog, LoadInfo};
-use crate::decide::{self, DecideRequest, Decision, Inputs, ItemMasks, LinearScorer, ModelPicks};
+use crate::decide::{self, DecideRequest, Decision, Inputs, ItemMasks, LinearScorer, Marks, ModelPicks};
 use crate::error::{Error, ErrorCode, Result};
 use crate::event::Event;
 use crate::ids::{fnv1a64, IdGen};
@@ -106,6 +106,8 @@ pub struct Engine {
     rules: RuleSet,
     /// The rules' item-only parts per catalog item, rebuilt whenever either loads.
     masks: ItemMasks,
+    /// A decision's per-item marks, kept between decisions (one slot per catalog item).
+    marks: Marks,
     model: Option<SessionModel>,
     rng: fastrand::Rng,
     ids: IdGen,
@@ -117,7 +119,7 @@ impl Engine {
         let mut ids = IdGen::new();
         let id = config.session_id.clone().unwrap_or_else(|| ids.next(now_ms, &mut rng));
         let session = Session::new(id, config.user_id.clone(), now_ms, config.half_life_ms);
-        Engine { config, session, catalog: Catalog::default(), rules: RuleSet::default(), masks: ItemMasks::default(), model: None, rng, ids }
+        Engine { config, session, catalog: Catalog::default(), rules: RuleSet::default(), masks: ItemMasks::default(), marks: Marks::default(), model: None, rng, ids }
     }
 
     pub fn session(&self) -> &Session {
@@ -205,7 +207,7 @@ impl Engine {
             diversity_cap: self.config.diversity_cap,
             holdout: self.in_holdout(),
         };
-        Ok(decide::decide(&inputs, &req, id))
+        Ok(decide::decide_with(&inputs, &req, id, &mut self.marks))
     }
 
     /// The model's picks for the session so far, mapped onto the catalog and

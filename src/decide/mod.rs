@@ -19,7 +19,6 @@ mod masks;
 mod scope;
 pub mod scorer;
 
-use fxhash::{map_with_capacity, FxHashMap};
 
 pub use masks::{ItemBits, ItemMasks};
 pub use scope::{DecisionScope, SessionView};
@@ -304,17 +303,122 @@ impl<'a> Candidate<'a> {
     }
 }
 
-struct Pool<'a> {
-    list: Vec<Candidate<'a>>,
-    at: FxHashMap<u32, usize>,
+/// What a decision marks per catalog item, in one flat array the engine
+/// keeps between decisions (one slot per catalog item): the candidate's
+/// position in the pool and whether the item is never shown, in the cart or
+/// bought. A hash map of the pool and lists searched per candidate cost more
+/// (~5% of a wasm decision). A slot counts only when its stamp is the
+/// decision's, so nothing is cleared between decisions and a slot left by an
+/// earlier decision (or catalog) reads as unmarked.
+#[derive(Default)]
+pub struct Marks {
+    slots: Vec<Mark>,
+    stamp: u32,
 }
 
-impl<'a> Pool<'a> {
+#[derive(Clone, Copy, Default)]
+struct Mark {
+    stamp: u32,
+    /// Position in the pool; `u32::MAX`: not a candidate.
+    pos: u32,
+    flags: u8,
+}
+
+const NEVER: u8 = 1;
+const IN_CART: u8 = 2;
+const PURCHASED: u8 = 4;
+
+impl Marks {
+    /// Starts a decision over a catalog of `len` items: every slot unmarked.
+    fn begin(&mut self, len: usize) {
+        if self.slots.len() != len {
+            self.slots.clear();
+            self.slots.resize(len, Mark::default());
+        }
+        self.stamp = self.stamp.wrapping_add(1);
+        if self.stamp == 0 {
+            // After 2^32 decisions: the old stamps could come round again.
+            self.slots.iter_mut().for_each(|m| *m = Mark::default());
+            self.stamp = 1;
+        }
+    }
+    #[inline(always)]
+    fn get(&self, idx: u32) -> Mark {
+        match self.slots.get(idx as usize) {
+            Some(m) if m.stamp == self.stamp => *m,
+            _ => Mark { stamp: 0, pos: u32::MAX, flags: 0 },
+        }
+    }
+    #[inline(always)]
+    fn slot(&mut self, idx: u32) -> Option<&mut Mark> {
+        let stamp = self.stamp;
+        let m = self.slots.get_mut(idx as usize)?;
+        if m.stamp != stamp {
+            *m = Mark { stamp, pos: u32::MAX, flags: 0 };
+        }
+        Some(m)
+    }
+    fn set(&mut self, idx: u32, flag: u8) {
+        if let Some(m) = self.slot(idx) {
+            m.flags |= flag;
+        }
+    }
+    #[inline(always)]
+    fn has(&self, idx: u32, flag: u8) -> bool {
+        self.get(idx).flags & flag != 0
+    }
+    #[inline(always)]
+    fn pos(&self, idx: u32) -> Option<usize> {
+        let pos = self.get(idx).pos;
+        (pos != u32::MAX).then_some(pos as usize)
+    }
+
+    /// Marks the items the request never shows, the cart and the purchases.
+    fn mark_session(&mut self, cat: &Catalog, s: &Session, req: &DecideRequest) {
+        self.begin(cat.len());
+        for l in &s.cart {
+            if let Some(j) = cat.index_of(&l.item) {
+                self.set(j, if req.exclude_cart { IN_CART | NEVER } else { IN_CART });
+            }
+        }
+        for id in &s.purchased {
+            if let Some(j) = cat.index_of(id) {
+                self.set(j, if req.exclude_purchased { PURCHASED | NEVER } else { PURCHASED });
+            }
+        }
+        for id in req.item.iter().chain(&req.exclude) {
+            if let Some(j) = cat.index_of(id) {
+                self.set(j, NEVER);
+            }
+        }
+    }
+}
+
+/// Out of stock, or never shown by the request (the item on the page, its
+/// exclusions, the cart and purchases unless asked for).
+#[inline(always)]
+fn blocked(cat: &Catalog, marks: &Marks, idx: u32) -> bool {
+    cat.item(idx).is_none_or(|it| !it.in_stock) || marks.has(idx, NEVER)
+}
+
+struct Pool<'a, 'm> {
+    list: Vec<Candidate<'a>>,
+    marks: &'m mut Marks,
+}
+
+impl<'a> Pool<'a, '_> {
     fn entry(&mut self, idx: u32) -> &mut Candidate<'a> {
-        let pos = *self.at.entry(idx).or_insert_with(|| {
-            self.list.push(Candidate { idx, multiplier: 1.0, popular_only: true, ..Candidate::default() });
-            self.list.len().saturating_sub(1)
-        });
+        let pos = match self.marks.pos(idx) {
+            Some(pos) => pos,
+            None => {
+                self.list.push(Candidate { idx, multiplier: 1.0, popular_only: true, ..Candidate::default() });
+                let pos = self.list.len().saturating_sub(1);
+                if let Some(m) = self.marks.slot(idx) {
+                    m.pos = pos as u32;
+                }
+                pos
+            }
+        };
         // `pos` was just inserted or looked up, so it is in range.
         let len = self.list.len();
         // `pos` was pushed or looked up just above, so it is always < len.
@@ -331,13 +435,19 @@ impl<'a> Pool<'a> {
         c
     }
     fn get_mut(&mut self, idx: u32) -> Option<&mut Candidate<'a>> {
-        self.at.get(&idx).copied().and_then(|pos| self.list.get_mut(pos))
+        self.marks.pos(idx).and_then(|pos| self.list.get_mut(pos))
     }
 }
 
 /// Runs the decision pipeline. `decision_id` comes from the engine's id
 /// generator so the core stays free of clocks and randomness of its own.
 pub fn decide(inp: &Inputs, req: &DecideRequest, decision_id: String) -> Decision {
+    decide_with(inp, req, decision_id, &mut Marks::default())
+}
+
+/// [`decide`] with the per-item marks kept by the caller (the engine keeps
+/// one between decisions, so the flat array is not allocated per decision).
+pub fn decide_with(inp: &Inputs, req: &DecideRequest, decision_id: String, marks: &mut Marks) -> Decision {
     let s = inp.session;
     let cat = inp.catalog;
     let now = inp.now_ms;
@@ -352,34 +462,20 @@ pub fn decide(inp: &Inputs, req: &DecideRequest, decision_id: String) -> Decisio
         group: if inp.holdout { "holdout" } else { "treatment" },
         model_version: inp.model_version.map(str::to_string),
     };
-    // Items never shown, as catalog indices: ids outside the catalog can
-    // never be candidates, and an index compare replaces string compares per
-    // candidate (ids are unique, so equal indices mean equal ids).
-    // The cart and purchases as indices once: the exclusions here and the
-    // `in_cart`/`purchased` tests of the rules below share them.
-    let index_sets = IndexSets {
-        cart: s.cart.iter().filter_map(|l| cat.index_of(&l.item)).collect(),
-        purchased: s.purchased.iter().filter_map(|id| cat.index_of(id)).collect(),
-    };
-    let mut never: Vec<u32> = Vec::new();
-    never.extend(req.item.as_deref().and_then(|id| cat.index_of(id)));
-    never.extend(req.exclude.iter().filter_map(|id| cat.index_of(id)));
-    if req.exclude_cart {
-        never.extend_from_slice(&index_sets.cart);
-    }
-    if req.exclude_purchased {
-        never.extend_from_slice(&index_sets.purchased);
-    }
-    let blocked = |idx: u32| -> bool { cat.item(idx).is_none_or(|it| !it.in_stock) || never.contains(&idx) };
+    // Items never shown, the cart and the purchases, marked by catalog index
+    // once: ids outside the catalog can never be candidates, and the
+    // exclusions here and the `in_cart`/`purchased` tests of the rules below
+    // read one slot instead of comparing strings per candidate.
+    marks.mark_session(cat, s, req);
 
     if inp.holdout {
-        fill_from_bestsellers(cat, k, &blocked, &mut decision, "holdout:bestsellers");
+        fill_from_bestsellers(cat, k, &|j| blocked(cat, marks, j), &mut decision, "holdout:bestsellers");
         decision.fallback_used = true;
         return decision;
     }
 
     let view = SessionView::new(s, now);
-    let mut pool = Pool { list: Vec::with_capacity(128), at: map_with_capacity(128) };
+    let mut pool = Pool { list: Vec::with_capacity(128), marks };
     let half_life = s.half_life_ms;
 
     // 1. Candidates.
@@ -447,7 +543,7 @@ pub fn decide(inp: &Inputs, req: &DecideRequest, decision_id: String) -> Decisio
                 let mut added = false;
                 for src in sources.iter().filter_map(|id| cat.get(id)) {
                     for &(j, w) in src.relations(*relation).iter().take(*limit) {
-                        if blocked(j) {
+                        if blocked(cat, pool.marks, j) {
                             continue;
                         }
                         let c = pool.add(j, Reason::Rule(&rule.id), true);
@@ -469,7 +565,7 @@ pub fn decide(inp: &Inputs, req: &DecideRequest, decision_id: String) -> Decisio
                 }
             }
             Action::Pin { position, item: Some(id) } => {
-                if let Some(j) = cat.index_of(id).filter(|&j| !blocked(j)) {
+                if let Some(j) = cat.index_of(id).filter(|&j| !blocked(cat, pool.marks, j)) {
                     let c = pool.add(j, Reason::Rule(&rule.id), true);
                     if c.pin.is_none() {
                         c.pin = Some(*position);
@@ -528,8 +624,9 @@ pub fn decide(inp: &Inputs, req: &DecideRequest, decision_id: String) -> Decisio
     // Whether each live rule fired yet: a flag instead of a search of the
     // fired ids (string compares) for every candidate a rule touches.
     let mut live_fired = vec![false; live.len()];
+    let marks: &Marks = pool.marks;
     for c in pool.list.iter_mut() {
-        if blocked(c.idx) {
+        if blocked(cat, marks, c.idx) {
             c.excluded = true;
             continue;
         }
@@ -568,7 +665,7 @@ pub fn decide(inp: &Inputs, req: &DecideRequest, decision_id: String) -> Decisio
         let scope = DecisionScope { view: &view, slot: &req.slot, context: &req.context, item: Some(&it.value) };
         for ((&ri, parts), fired) in live.iter().zip(item_parts.iter_mut()).zip(live_fired.iter_mut()) {
             let Some(rule) = inp.rules.rules.get(ri) else { continue };
-            match all_true_memo(parts, &scope, (it, c.idx, &index_sets, last_seen)) {
+            match all_true_memo(parts, &scope, (it, c.idx, marks, last_seen)) {
                 Ok(true) => {}
                 Ok(false) => continue,
                 Err(e) => {
@@ -671,7 +768,7 @@ pub fn decide(inp: &Inputs, req: &DecideRequest, decision_id: String) -> Decisio
         // The fill obeys exclusions too: a candidate already excluded stays
         // out, and a best-seller never seen as a candidate meets the exclude rules now.
         let excluded_by_rules = |idx: u32| -> bool {
-            if let Some(c) = pool.at.get(&idx).and_then(|&pos| pool.list.get(pos)) {
+            if let Some(c) = marks.pos(idx).and_then(|pos| pool.list.get(pos)) {
                 return c.excluded;
             }
             let Some(it) = cat.item(idx) else { return true };
@@ -686,7 +783,7 @@ pub fn decide(inp: &Inputs, req: &DecideRequest, decision_id: String) -> Decisio
                     })
                 })
         };
-        let fill_blocked = |idx: u32| blocked(idx) || excluded_by_rules(idx);
+        let fill_blocked = |idx: u32| blocked(cat, marks, idx) || excluded_by_rules(idx);
         fill_from_bestsellers(cat, k, &fill_blocked, &mut decision, "fallback:bestsellers");
         decision.fallback_used |= decision.items.len() > before;
     }
@@ -814,7 +911,7 @@ impl TypedTest {
     /// The answer for the candidate, or `None` to ask the evaluator.
     fn matches(&self, facts: CandidateFacts<'_>, scope: &DecisionScope) -> Option<bool> {
         use crate::logic::DirectOp;
-        let (it, idx, sets, last_seen) = facts;
+        let (it, idx, marks, last_seen) = facts;
         Some(match self {
             TypedTest::Text { field, text, negate } => {
                 let value = match field {
@@ -837,8 +934,8 @@ impl TypedTest {
                     _ => return None,
                 }
             }
-            TypedTest::InCart => sets.cart.contains(&idx),
-            TypedTest::Purchased => sets.purchased.contains(&idx),
+            TypedTest::InCart => marks.has(idx, IN_CART),
+            TypedTest::Purchased => marks.has(idx, PURCHASED),
             // As `DecisionScope::viewed_within_id` answers, from the candidate's looked-up time.
             TypedTest::ViewedWithin(secs) => secs.is_some_and(|secs| last_seen.is_some_and(|ts| ts >= scope.view.now_ms - secs * 1000.0)),
         })
@@ -846,14 +943,8 @@ impl TypedTest {
 }
 
 /// What typed tests read of one candidate: its item, catalog index, the
-/// decision's index sets, and when the session last interacted with it.
-type CandidateFacts<'a> = (&'a crate::catalog::Item, u32, &'a IndexSets, Option<f64>);
-
-/// The session's cart and purchases as catalog indices, once per decision.
-struct IndexSets {
-    cart: Vec<u32>,
-    purchased: Vec<u32>,
-}
+/// decision's marks (cart, purchases), and when the session last interacted with it.
+type CandidateFacts<'a> = (&'a crate::catalog::Item, u32, &'a Marks, Option<f64>);
 
 impl<'v> MemoPart<'v> {
     fn new(part: crate::logic::Condition) -> Self {
@@ -897,7 +988,7 @@ enum ItemPart<'m, 'v> {
 }
 
 #[inline(always)]
-fn all_true_memo<'v>(parts: &mut [ItemPart<'_, 'v>], scope: &DecisionScope, facts: (&'v crate::catalog::Item, u32, &IndexSets, Option<f64>)) -> Result<bool> {
+fn all_true_memo<'v>(parts: &mut [ItemPart<'_, 'v>], scope: &DecisionScope, facts: (&'v crate::catalog::Item, u32, &Marks, Option<f64>)) -> Result<bool> {
     let (it, idx, _, _) = facts;
     for p in parts.iter_mut() {
         let hit = match p {
@@ -955,10 +1046,12 @@ mod tests {
         let context = v(r#"{"limit":70,"brand":"zoom"}"#);
         let session_only = DecisionScope { view: &view, slot: "home", context: &context, item: None };
         let cat = e.catalog();
-        let sets = IndexSets {
-            cart: e.session().cart.iter().filter_map(|l| cat.index_of(&l.item)).collect(),
-            purchased: e.session().purchased.iter().filter_map(|id| cat.index_of(id)).collect(),
-        };
+        let mut sets = Marks::default();
+        let request = DecideRequest::from_value(&v("{}"));
+        assert!(request.is_ok());
+        if let Ok(request) = &request {
+            sets.mark_session(cat, e.session(), request);
+        }
         let table = [
             r#"{"==":[{"var":"item.brand"},{"var":"context.brand"}]}"#,
             r#"{"===":[{"var":"context.brand"},{"var":"item.brand"}]}"#,
@@ -1032,5 +1125,31 @@ mod tests {
         assert_ne!(moved.index_of("shoe-1"), first.index_of("shoe-1"));
         // No catalog at all: a default hint is never read.
         assert_eq!(crate::session::CatalogHint::default().index_in(0), None);
+    }
+
+    #[test]
+    fn marks_of_an_earlier_decision_read_as_unmarked() {
+        let mut m = Marks::default();
+        m.begin(4);
+        m.set(0, NEVER);
+        if let Some(slot) = m.slot(2) {
+            slot.pos = 7;
+        }
+        assert!(m.has(0, NEVER) && !m.has(0, IN_CART));
+        assert_eq!(m.pos(2), Some(7));
+        m.begin(4);
+        assert!(!m.has(0, NEVER));
+        assert_eq!(m.pos(2), None);
+        m.set(1, PURCHASED);
+        // The stamp comes round after 2^32 decisions: the slots are reset, so
+        // slot 0's mark from stamp 1 above does not come back.
+        m.stamp = u32::MAX;
+        m.begin(4);
+        assert_eq!(m.stamp, 1);
+        assert!(!m.has(0, NEVER) && !m.has(1, PURCHASED));
+        // Another catalog size: a fresh array; indices past it are never marked.
+        m.begin(2);
+        m.set(3, NEVER);
+        assert!(!m.has(3, NEVER) && m.pos(3).is_none());
     }
 }
