@@ -55,6 +55,7 @@ impl Map {
     pub fn with_capacity(n: usize) -> Self {
         Map { entries: Vec::with_capacity(n) }
     }
+    #[cfg_attr(ep_hot_speed, optimize(speed))]
     pub fn get(&self, key: &str) -> Option<&Value> {
         self.entries.iter().find(|(k, _)| str_eq(k, key)).map(|(_, v)| v)
     }

@@ -52,6 +52,7 @@ impl Condition {
     /// [`MAX_EVAL_STEPS`] steps, `TooLarge` when it would build an array
     /// longer than [`MAX_EVAL_ARRAY`], `TooDeep` when a `reduce` nests its
     /// accumulator deeper than [`MAX_JSON_DEPTH`].
+    #[cfg_attr(ep_hot_speed, optimize(speed))]
     pub fn eval(&self, scope: &dyn Scope) -> Result<Value> {
         let mut cx = Cx { steps: 0, root: scope };
         eval(&self.root, &mut cx, scope).map(Cow::into_owned).map_err(|e| *e)
@@ -135,6 +136,7 @@ impl Condition {
 
     /// Evaluates the condition and applies JsonLogic truthiness, without
     /// copying the result.
+    #[cfg_attr(ep_hot_speed, optimize(speed))]
     pub fn matches(&self, scope: &dyn Scope) -> Result<bool> {
         let mut cx = Cx { steps: 0, root: scope };
         eval(&self.root, &mut cx, scope).map(|v| truthy(&v)).map_err(|e| *e)
@@ -376,6 +378,7 @@ fn take(cx: &mut Cx<'_>, v: Cow<'_, Value>) -> R<Value> {
     }
 }
 
+#[cfg_attr(ep_hot_speed, optimize(speed))]
 fn arg<'r>(args: &'r [Node], i: usize, cx: &mut Cx<'_>, scope: &'r dyn Scope) -> R<Cow<'r, Value>> {
     match args.get(i) {
         Some(n) => eval(n, cx, scope),
@@ -383,6 +386,7 @@ fn arg<'r>(args: &'r [Node], i: usize, cx: &mut Cx<'_>, scope: &'r dyn Scope) ->
     }
 }
 
+#[cfg_attr(ep_hot_speed, optimize(speed))]
 fn eval<'r>(node: &'r Node, cx: &mut Cx<'_>, scope: &'r dyn Scope) -> R<Cow<'r, Value>> {
     cx.charge(1)?;
     match node {
@@ -425,6 +429,7 @@ fn eval<'r>(node: &'r Node, cx: &mut Cx<'_>, scope: &'r dyn Scope) -> R<Cow<'r, 
     }
 }
 
+#[cfg_attr(ep_hot_speed, optimize(speed))]
 fn eval_op<'r>(op: Op, args: &'r [Node], cx: &mut Cx<'_>, scope: &'r dyn Scope) -> R<Cow<'r, Value>> {
     let bool_ = |b: bool| owned(Value::Bool(b));
     let num = |n: f64| owned(Value::Number(n));
@@ -770,6 +775,7 @@ fn eval_op<'r>(op: Op, args: &'r [Node], cx: &mut Cx<'_>, scope: &'r dyn Scope) 
 }
 
 /// `all`/`none`/`some` over an evaluated value.
+#[cfg_attr(ep_hot_speed, optimize(speed))]
 fn iterate<'r>(op: Op, data: Cow<'r, Value>, body: &'r Node, cx: &mut Cx<'_>) -> R<Cow<'r, Value>> {
     let Value::Array(items) = &*data else {
         return bool_or_empty(op);

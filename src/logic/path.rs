@@ -58,6 +58,7 @@ impl VarPath {
 
     /// Walks `root` along the path minus its first `skip` segments
     /// (for scopes that resolve the first segment themselves).
+    #[cfg_attr(ep_hot_speed, optimize(speed))]
     pub fn lookup_from<'v>(&self, root: &'v Value, skip: usize) -> Option<Cow<'v, Value>> {
         let segs = self.segments.get(skip..).unwrap_or(&[]);
         // Fast path: plain borrowing through objects and array indices.
@@ -75,6 +76,7 @@ impl VarPath {
 }
 
 /// Walks `root` along a dotted path given as text (no allocation).
+#[cfg_attr(ep_hot_speed, optimize(speed))]
 pub fn lookup<'v>(root: &'v Value, path: &str) -> Option<Cow<'v, Value>> {
     if path.is_empty() {
         return Some(Cow::Borrowed(root));
@@ -97,6 +99,7 @@ fn array_index(key: &str) -> Option<usize> {
     }
 }
 
+#[cfg_attr(ep_hot_speed, optimize(speed))]
 fn walk<'v, 'k>(root: &'v Value, keys: impl Iterator<Item = (&'k str, Option<usize>)>) -> Option<Cow<'v, Value>> {
     let mut cur: Cow<'v, Value> = Cow::Borrowed(root);
     for (key, index) in keys {
@@ -108,6 +111,7 @@ fn walk<'v, 'k>(root: &'v Value, keys: impl Iterator<Item = (&'k str, Option<usi
     Some(cur)
 }
 
+#[cfg_attr(ep_hot_speed, optimize(speed))]
 fn step<'v>(v: &'v Value, key: &str, index: Option<usize>) -> Option<Cow<'v, Value>> {
     match v {
         Value::Object(m) => m.get(key).map(Cow::Borrowed),
@@ -137,9 +141,11 @@ impl Scope for Value {
     fn var(&self, path: &str) -> Option<Cow<'_, Value>> {
         lookup(self, path)
     }
+    #[cfg_attr(ep_hot_speed, optimize(speed))]
     fn var_path(&self, path: &VarPath) -> Option<Cow<'_, Value>> {
         path.lookup(self)
     }
+    #[cfg_attr(ep_hot_speed, optimize(speed))]
     fn var_text(&self, path: &VarPath) -> Option<Option<&str>> {
         match path.lookup(self) {
             None | Some(Cow::Borrowed(Value::Null)) => Some(None),
