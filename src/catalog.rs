@@ -13,7 +13,6 @@
 //! Relations to unknown items are dropped and counted, not fatal: catalogs are
 //! exported from other systems and are rarely perfectly consistent.
 
-use std::collections::HashMap;
 
 use crate::decide::fxhash::FxHashMap;
 
@@ -207,9 +206,15 @@ pub struct Catalog {
     generation: Generation,
     items: Vec<Item>,
     index: IdIndex,
-    /// Item indices per category / brand, most popular first.
-    by_category: HashMap<String, Vec<u32>>,
-    by_brand: HashMap<String, Vec<u32>>,
+    /// Dense ids of the categories / brands, in order of first appearance
+    /// (an item's `category_id` / `brand_id`).
+    category_ids: FxHashMap<String, u32>,
+    brand_ids: FxHashMap<String, u32>,
+    /// Item indices per category / brand id, most popular first. Lists by
+    /// dense id, not a second map keyed by name: one map type fewer in the
+    /// wasm build (and with it std's SipHash).
+    by_category: Vec<Vec<u32>>,
+    by_brand: Vec<Vec<u32>>,
     bestsellers: Vec<u32>,
 }
 
@@ -242,10 +247,10 @@ impl Catalog {
         self.index_of(id).and_then(|i| self.item(i))
     }
     pub fn in_category(&self, category: &str) -> &[u32] {
-        self.by_category.get(category).map(Vec::as_slice).unwrap_or(&[])
+        self.category_ids.get(category).and_then(|&c| self.by_category.get(c as usize)).map_or(&[], Vec::as_slice)
     }
     pub fn of_brand(&self, brand: &str) -> &[u32] {
-        self.by_brand.get(brand).map(Vec::as_slice).unwrap_or(&[])
+        self.brand_ids.get(brand).and_then(|&b| self.by_brand.get(b as usize)).map_or(&[], Vec::as_slice)
     }
     pub fn bestsellers(&self) -> &[u32] {
         &self.bestsellers
@@ -333,23 +338,21 @@ impl Catalog {
         }
         // Per-category and per-brand lists, most popular first; dense ids in
         // order of first appearance.
-        let mut ids: [FxHashMap<String, u32>; 2] = Default::default();
         for (i, it) in cat.items.iter_mut().enumerate() {
-            let [category_ids, brand_ids] = &mut ids;
             if let Some(c) = &it.category {
-                cat.by_category.entry(c.clone()).or_default().push(i as u32);
-                let next = category_ids.len() as u32;
-                it.category_id = Some(*category_ids.entry(c.clone()).or_insert(next));
+                let id = dense_id(&mut cat.category_ids, &mut cat.by_category, c);
+                it.category_id = Some(id);
+                push_to(&mut cat.by_category, id, i as u32);
             }
             if let Some(b) = &it.brand {
-                cat.by_brand.entry(b.clone()).or_default().push(i as u32);
-                let next = brand_ids.len() as u32;
-                it.brand_id = Some(*brand_ids.entry(b.clone()).or_insert(next));
+                let id = dense_id(&mut cat.brand_ids, &mut cat.by_brand, b);
+                it.brand_id = Some(id);
+                push_to(&mut cat.by_brand, id, i as u32);
             }
         }
         let items = &cat.items;
         let pop = |i: u32| items.get(i as usize).map(|it| it.popularity).unwrap_or(0.0);
-        for list in cat.by_category.values_mut().chain(cat.by_brand.values_mut()) {
+        for list in cat.by_category.iter_mut().chain(cat.by_brand.iter_mut()) {
             crate::order::sort_by(list, &|&a, &b| pop(b).total_cmp(&pop(a)).then(a.cmp(&b)));
         }
         let info = LoadInfo { items: cat.items.len(), dangling_relations: dangling, version };
@@ -358,6 +361,23 @@ impl Catalog {
 
     fn popularity(&self, idx: u32) -> f64 {
         self.item(idx).map(|it| it.popularity).unwrap_or(0.0)
+    }
+}
+
+/// The dense id of `name` in `ids`, adding it (and an empty list) when new.
+fn dense_id(ids: &mut FxHashMap<String, u32>, lists: &mut Vec<Vec<u32>>, name: &str) -> u32 {
+    if let Some(&id) = ids.get(name) {
+        return id;
+    }
+    let id = lists.len() as u32;
+    ids.insert(name.to_string(), id);
+    lists.push(Vec::new());
+    id
+}
+
+fn push_to(lists: &mut [Vec<u32>], id: u32, item: u32) {
+    if let Some(list) = lists.get_mut(id as usize) {
+        list.push(item);
     }
 }
 

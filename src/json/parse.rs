@@ -22,8 +22,6 @@
 //!   (what `JSON.parse` does).
 //! - A leading UTF-8 byte order mark is not JSON and is rejected.
 
-use std::collections::HashMap;
-
 use super::{Map, Value};
 use crate::error::{Error, ErrorCode, Result};
 use crate::limits::{MAX_JSON_BYTES, MAX_JSON_DEPTH};
@@ -48,7 +46,9 @@ pub fn parse(text: &str) -> Result<Value> {
 }
 
 /// Objects up to this many members are de-duplicated by linear scan; larger
-/// ones through a hash map, so a hostile object with a million keys stays linear.
+/// ones by sorting key positions, so a hostile object with a million keys
+/// stays O(n log n) whatever its keys (a hash map would be open to keys
+/// chosen to collide, and would link a second hasher into the wasm build).
 const LINEAR_DEDUP_MAX: usize = 16;
 
 struct Parser<'a> {
@@ -391,10 +391,25 @@ fn dedup(entries: Vec<(String, Value)>) -> Vec<(String, Value)> {
         }
         return out;
     }
-    // For each entry, the index of its key's first occurrence.
+    // For each entry, the index of its key's first occurrence: positions
+    // sorted by key (stably, so equal keys stay in input order) put each
+    // key's first occurrence at the head of its run.
     let first_of: Vec<usize> = {
-        let mut first: HashMap<&str, usize> = HashMap::with_capacity(entries.len());
-        entries.iter().enumerate().map(|(i, (k, _))| *first.entry(k.as_str()).or_insert(i)).collect()
+        let key = |i: u32| entries.get(i as usize).map_or("", |(k, _)| k.as_str());
+        let mut by_key: Vec<u32> = (0..entries.len() as u32).collect();
+        crate::order::sort_by(&mut by_key, &|&a, &b| key(a).cmp(key(b)));
+        let mut first_of: Vec<usize> = (0..entries.len()).collect();
+        let (mut run_head, mut prev) = (0u32, None);
+        for &i in &by_key {
+            if prev.is_none_or(|p| key(p) != key(i)) {
+                run_head = i;
+            }
+            prev = Some(i);
+            if let Some(f) = first_of.get_mut(i as usize) {
+                *f = run_head as usize;
+            }
+        }
+        first_of
     };
     if first_of.iter().enumerate().all(|(i, &f)| i == f) {
         return entries;
@@ -477,7 +492,7 @@ mod tests {
         let m = v.as_object().cloned().unwrap_or_default();
         assert_eq!(m.keys().collect::<Vec<_>>(), ["a", "b"]);
         assert_eq!(m.get("a"), Some(&Value::Number(3.0)));
-        // Large object: the hash-map path.
+        // Large object: the sorted-positions path.
         let mut text = String::from("{");
         for i in 0..100 {
             text.push_str(&format!("\"k{}\":{},", i % 40, i));
@@ -490,6 +505,27 @@ mod tests {
         assert_eq!(m.get("k0"), Some(&Value::Number(80.0)));
         assert_eq!(m.get("k39"), Some(&Value::Number(79.0)));
         assert_eq!(m.keys().last(), Some("z"));
+    }
+
+    /// The large-object path (positions sorted by key) keeps exactly what the
+    /// linear path keeps: each key once, at its first position, with its last value.
+    #[test]
+    fn large_object_dedup_matches_the_linear_rule() {
+        let mut rng = fastrand::Rng::with_seed(11);
+        for round in 0..300 {
+            let n = LINEAR_DEDUP_MAX + 1 + rng.usize(..200);
+            let distinct = 1 + rng.usize(..n);
+            let entries: Vec<(String, Value)> =
+                (0..n).map(|i| (format!("k{}", rng.usize(..distinct)), Value::Number(i as f64))).collect();
+            let mut want: Vec<(String, Value)> = Vec::new();
+            for (k, v) in entries.clone() {
+                match want.iter_mut().find(|(wk, _)| *wk == k) {
+                    Some(slot) => slot.1 = v,
+                    None => want.push((k, v)),
+                }
+            }
+            assert_eq!(dedup(entries), want, "round {round}");
+        }
     }
 
     #[test]

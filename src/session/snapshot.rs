@@ -14,10 +14,9 @@
 //! Restoring checks the magic, the version, the checksum and every count, so
 //! a truncated, corrupted or future-version snapshot is an error, not a crash.
 
-use std::collections::HashMap;
-
 use super::codec::{Reader, Writer};
 use super::{AffinityEntry, AffinityTable, CartLine, CatalogHint, Interaction, Session};
+use crate::decide::fxhash::FxHashMap;
 use crate::error::{Error, ErrorCode, Result};
 use crate::event::EventType;
 use crate::ids::fnv1a64;
@@ -37,10 +36,12 @@ pub const SNAPSHOT_VERSION: u8 = 2;
 const SNAPSHOT_VERSION_WITHOUT_SEEN_IDS: u8 = 1;
 const MAX_STRINGS: usize = SESSION_RING * 3 + MAX_AFFINITIES_PER_KIND * 3 + MAX_CART_ITEMS + MAX_PURCHASED_ITEMS + 2;
 
-/// Interns strings into the table while the body is written.
+/// Interns strings into the table while the body is written. Fx, not
+/// SipHash: the table holds one session's own strings (a few hundred at most),
+/// and no other map in the wasm build uses std's `RandomState` any more.
 #[derive(Default)]
 struct Strings<'a> {
-    index: HashMap<&'a str, u64>,
+    index: FxHashMap<&'a str, u64>,
     list: Vec<&'a str>,
 }
 
