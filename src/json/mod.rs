@@ -7,7 +7,7 @@
 //! duplicate key replaces the earlier one. `__proto__` and `constructor` are
 //! ordinary keys here: there is no prototype to pollute.
 
-mod num;
+pub(crate) mod num;
 mod parse;
 mod serde_impl;
 mod write;

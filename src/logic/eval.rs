@@ -537,7 +537,7 @@ fn eval_op<'r>(op: Op, args: &'r [Node], cx: &mut Cx<'_>, scope: &'r dyn Scope) 
         Op::Div | Op::Mod => {
             let a = to_number(&*arg(args, 0, cx, scope)?);
             let b = to_number(&*arg(args, 1, cx, scope)?);
-            num(if op == Op::Div { a / b } else { a % b })
+            num(if op == Op::Div { a / b } else { crate::json::num::js_remainder(a, b) })
         }
         Op::In => {
             let needle = arg(args, 0, cx, scope)?;
