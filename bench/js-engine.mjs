@@ -582,12 +582,30 @@ export class JsPersonalizer {
     // Placement (pinned, then included-first in order, then the rest) as one
     // number per candidate, computed once, as the engine does.
     for (const c of ranked) c.placement = (c.pin === null ? 2 : 0) * 2 ** 40 + (c.first === null ? 1 : 0) * 2 ** 39 + (c.first ?? 0);
-    ranked.sort((a, b) => a.placement - b.placement || b.score - a.score || a.idx - b.idx);
+    // Only the head of the order is read: select it one candidate at a time
+    // (the engine's Ranking), sorting the rest once after 24 selections.
+    const before = (a, b) => a.placement - b.placement || b.score - a.score || a.idx - b.idx;
+    let selected = 0;
+    const nextRanked = () => {
+      if (selected >= ranked.length) return null;
+      if (selected === 24) {
+        const tail = ranked.slice(24).sort(before);
+        for (let i = 0; i < tail.length; i++) ranked[24 + i] = tail[i];
+      }
+      if (selected < 24) {
+        let best = selected;
+        for (let i = selected + 1; i < ranked.length; i++) if (before(ranked[i], ranked[best]) < 0) best = i;
+        [ranked[selected], ranked[best]] = [ranked[best], ranked[selected]];
+      }
+      return ranked[selected++];
+    };
     const cap = Math.max(1, Math.ceil((k * 3) / 5));
     const perCategory = new Map();
     const slots = new Array(k).fill(null);
     const rest = [];
-    for (const c of ranked) {
+    for (let c = nextRanked(); c !== null; c = nextRanked()) {
+      // Pins come first: with k items taken, nothing after an unpinned one counts.
+      if (rest.length >= k && c.pin === null) break;
       const category = items[c.idx].category ?? "";
       const n = perCategory.get(category) ?? 0;
       const exempt = c.pin !== null || c.first !== null;

@@ -699,16 +699,13 @@ pub fn decide_with(inp: &Inputs, req: &DecideRequest, decision_id: String, marks
     let personal = pool.list.iter().any(|c| !c.popular_only && !c.excluded);
     // Pinned first, then included-first in their order, then by score and
     // catalog index: the order as (placement, score, index) keys computed
-    // once per candidate, so a comparison reads one small record instead of
-    // two candidates (the sort was 7% of a wasm decide).
+    // once per candidate. Only the head of the order is used (pins, then
+    // until k items are taken), so it is selected as the loop below asks.
     let placement = |c: &Candidate| -> u64 {
         let first = c.first.map_or(0, |f| (f as u64).min(u64::MAX >> 2));
         (u64::from(c.pin.is_none()) << 63) | (u64::from(c.first.is_none()) << 62) | first
     };
-    let mut keyed: Vec<(u64, f64, u32, &Candidate)> =
-        pool.list.iter().filter(|c| !c.excluded).map(|c| (placement(c), c.score, c.idx, c)).collect();
-    crate::order::sort_by(&mut keyed, &|a, b| a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)).then(a.2.cmp(&b.2)));
-    let ranked = keyed.into_iter().map(|(_, _, _, c)| c);
+    let ranked = Ranking::new(pool.list.iter().filter(|c| !c.excluded).map(|c| ((placement(c), score_descending(c.score), c.idx), c)).collect());
     let cap = inp.diversity_cap.unwrap_or_else(|| k.saturating_mul(3).div_ceil(5)).max(1);
     // Items per category so far, by dense category id; items without a
     // category (or with an empty one) are never capped.
@@ -716,6 +713,11 @@ pub fn decide_with(inp: &Inputs, req: &DecideRequest, decision_id: String, marks
     let mut slots: Vec<Option<&Candidate>> = vec![None; k];
     let mut rest: Vec<&Candidate> = Vec::with_capacity(k);
     for c in ranked {
+        // Pins come first in the order, so once k items are taken nothing
+        // after a candidate without a pin can change the result.
+        if rest.len() >= k && c.pin.is_none() {
+            break;
+        }
         let capped = cat
             .item(c.idx)
             .filter(|it| it.category.as_deref().is_some_and(|name| !name.is_empty()))
@@ -788,6 +790,55 @@ pub fn decide_with(inp: &Inputs, req: &DecideRequest, decision_id: String, marks
         decision.fallback_used |= decision.items.len() > before;
     }
     decision
+}
+
+/// A rank key of a score: greater scores give smaller keys, in the order of
+/// `f64::total_cmp` (its own key: the magnitude bits flipped for negative
+/// numbers, then the sign bit flipped to order as unsigned), reversed.
+fn score_descending(score: f64) -> u64 {
+    let bits = score.to_bits() as i64;
+    let ordered = bits ^ ((((bits >> 63) as u64) >> 1) as i64);
+    !((ordered as u64) ^ (1 << 63))
+}
+
+/// Candidates in ascending key order, selected one at a time: a decision
+/// reads only the head of the order (~k of ~110 candidates), so a scan for
+/// the next smallest key beats sorting them all (the sort, with its two
+/// buffers and a call per comparison, was ~6% of a wasm decide). After
+/// [`Ranking::SELECTIONS`] the rest is sorted once, so a long walk (many
+/// candidates skipped by the category cap) stays O(n log n). Keys are unique
+/// (they end with the catalog index), so the order is the sort's.
+struct Ranking<T> {
+    keyed: Vec<((u64, u64, u32), T)>,
+    next: usize,
+}
+
+impl<T: Copy> Ranking<T> {
+    const SELECTIONS: usize = 24;
+
+    fn new(keyed: Vec<((u64, u64, u32), T)>) -> Self {
+        Ranking { keyed, next: 0 }
+    }
+}
+
+impl<T: Copy> Iterator for Ranking<T> {
+    type Item = T;
+
+    fn next(&mut self) -> Option<T> {
+        let at = self.next;
+        if at == Ranking::<T>::SELECTIONS {
+            if let Some(rest) = self.keyed.get_mut(at..) {
+                crate::order::sort_by(rest, &|a, b| a.0.cmp(&b.0));
+            }
+        }
+        if at < Ranking::<T>::SELECTIONS {
+            let rest = self.keyed.get(at..)?;
+            let (smallest, _) = rest.iter().enumerate().min_by_key(|(_, e)| e.0)?;
+            self.keyed.swap(at, at.saturating_add(smallest));
+        }
+        self.next = at.saturating_add(1);
+        self.keyed.get(at).map(|e| e.1)
+    }
 }
 
 fn fill_from_bestsellers(cat: &Catalog, k: usize, blocked: &dyn Fn(u32) -> bool, d: &mut Decision, reason: &str) {
@@ -1151,5 +1202,26 @@ mod tests {
         m.begin(2);
         m.set(3, NEVER);
         assert!(!m.has(3, NEVER) && m.pos(3).is_none());
+    }
+
+    #[test]
+    fn ranking_gives_the_order_of_the_sort() {
+        // Scores with ties, zeros of both signs, negatives and infinities;
+        // placements pinned, first and plain; more than SELECTIONS of them.
+        let scores = [0.5, -0.0, 0.0, 2.0, -1.5, 0.5, f64::INFINITY, f64::NEG_INFINITY, 1e-300, -1e-300, 7.25, 0.5];
+        let placements = [1u64 << 63, 0, (1 << 63) | (1 << 62), 1 << 62, (1 << 63) | 3];
+        let mut rng = fastrand::Rng::with_seed(11);
+        for n in [0usize, 1, 5, 23, 24, 25, 90] {
+            let items: Vec<(u64, f64, u32)> = (0..n)
+                .map(|i| (placements[rng.usize(..placements.len())], scores[rng.usize(..scores.len())], (n - i) as u32 * 7))
+                .collect();
+            let mut sorted = items.clone();
+            sorted.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.total_cmp(&a.1)).then(a.2.cmp(&b.2)));
+            let ranked: Vec<(u64, f64, u32)> = Ranking::new(items.iter().map(|&x| ((x.0, score_descending(x.1), x.2), x)).collect()).collect();
+            assert_eq!(ranked.len(), sorted.len());
+            for (a, b) in ranked.iter().zip(&sorted) {
+                assert!(a.0 == b.0 && a.1.to_bits() == b.1.to_bits() && a.2 == b.2, "n = {n}: {ranked:?} vs {sorted:?}");
+            }
+        }
     }
 }
