@@ -173,6 +173,50 @@ fn js_values_convert_like_json() {
     }
 }
 
+/// `evalCondition` converts only what the condition can read: on every
+/// value the whole conversion accepts it answers as the whole conversion
+/// would (odd objects included), and a bad value it never reads no longer
+/// fails the call, while one it reads still does.
+#[wasm_bindgen_test]
+fn eval_condition_reads_only_what_the_condition_reads() {
+    use edge_personalize::json;
+    use edge_personalize::logic::eval_json;
+    use edge_personalize::wasm::eval_condition;
+    use edge_personalize::wasm::interop::{from_js, to_js};
+    let build = |body: &str| js_sys::Function::new_no_args(body).call0(&JsValue::NULL).expect("test JS");
+    let data = build(
+        "const d = {n: 1, s: 'x', m: new Map([['k', 2]]), inst: new (class { constructor() { this.x = 3 } })(), \
+         bare: Object.assign(Object.create(null), {x: 4}), inherits: Object.create({x: 5}), \
+         get g() { return {x: 6} }, proto: JSON.parse('{\"__proto__\": {\"x\": 7}}'), \
+         list: [1, , {x: 8, y: [9]}, new Map([['x', 10]])], big: []}; \
+         d.big[20000] = {x: 11}; Object.defineProperty(d, 'hidden', {value: 12, enumerable: false}); return d",
+    );
+    let whole = from_js(data.clone(), "data").expect("the whole data converts");
+    let rules = [
+        r#"{"var":"n"}"#, r#"{"var":"s.length"}"#, r#"{"var":"m.k"}"#, r#"{"var":"m"}"#, r#"{"var":"inst.x"}"#,
+        r#"{"var":"bare.x"}"#, r#"{"var":"inherits.x"}"#, r#"{"var":"g.x"}"#, r#"{"var":"proto.__proto__.x"}"#,
+        r#"{"var":"list.1"}"#, r#"{"var":"list.2.y.0"}"#, r#"{"var":"list.3.x"}"#, r#"{"var":"list.length"}"#,
+        r#"{"var":"big.20000.x"}"#, r#"{"var":"hidden"}"#, r#"{"var":"toString"}"#, r#"{"var":"nope.x"}"#,
+        r#"{"map":[{"var":"list"},{"var":"x"}]}"#, r#"{"some":[{"var":"list"},{"==":[{"var":"x"},8]}]}"#,
+        r#"{"filter":[{"var":"list"},{"var":"x"}]}"#, r#"{"reduce":[{"var":"list"},{"cat":[{"var":"accumulator"},{"var":"current.x"}]},""]}"#,
+        r#"{"var":""}"#, r#"{"missing":["n","zz"]}"#,
+    ];
+    for rule in rules {
+        let rule_v = json::parse(rule).expect("rule");
+        let want = eval_json(&rule_v, &whole).map(|v| json::to_json_string(&v)).map_err(|e| e.code.as_str().to_string());
+        let got = eval_condition(to_js(&rule_v).expect("rule to JS"), data.clone())
+            .map(|v| json::to_json_string(&back(v)))
+            .map_err(|e| code_of::<()>(Err(e)));
+        assert_eq!(got, want, "{rule}");
+    }
+    let bad = build("return {ok: {x: 1}, nan: NaN, f() {}}");
+    let x = eval_condition(js(r#"{"var":"ok.x"}"#), bad.clone()).map(back);
+    assert_eq!(x.ok(), Some(json::Value::Number(1.0)));
+    assert_eq!(code_of(eval_condition(js(r#"{"var":"nan"}"#), bad.clone())), "INVALID_JSON");
+    assert_eq!(code_of(eval_condition(js(r#"{"var":"f"}"#), bad.clone())), "WRONG_TYPE");
+    assert_eq!(code_of(eval_condition(js(r#"{"var":""}"#), bad)), "INVALID_JSON");
+}
+
 /// The shipped allocator (src/wasm/alloc.rs, size classes with free lists):
 /// blocks never overlap, contents survive reallocation, every alignment is
 /// honoured, and a repeated workload reuses freed blocks instead of growing

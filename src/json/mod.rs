@@ -14,6 +14,7 @@ mod write;
 
 pub use num::parse_decimal;
 pub use parse::parse;
+pub use serde_impl::deserialize_at_depth;
 pub use write::{number_text, to_json_string, write_json};
 
 /// A JSON value. Numbers are f64, as in JavaScript; NaN and infinities never

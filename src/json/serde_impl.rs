@@ -52,6 +52,13 @@ impl<'de> Deserialize<'de> for Value {
     }
 }
 
+/// Deserializes a [`Value`] found `depth` arrays/objects deep in a larger
+/// value, so the nesting limit counts from that value's root (for callers
+/// that convert only parts of a value).
+pub fn deserialize_at_depth<'de, D: Deserializer<'de>>(deserializer: D, depth: usize) -> Result<Value, D::Error> {
+    deserializer.deserialize_any(ValueVisitor { depth })
+}
+
 /// Builds a [`Value`]; `depth` is how many arrays/objects enclose it.
 #[derive(Clone, Copy)]
 struct ValueVisitor {

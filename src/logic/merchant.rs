@@ -81,6 +81,23 @@ impl Merchant {
     }
 }
 
+/// What the default [`Scope`] method for `op` reads of plain data, recorded
+/// in a condition's [`Projection`](super::Projection): keep in step with
+/// the defaults below.
+pub(crate) fn default_reads(op: Merchant, root: &mut super::Projection) {
+    let mut element = super::Projection::default();
+    let (list, keys): (&str, &[&str]) = match op {
+        Merchant::ViewedWithin | Merchant::ViewedCategoryWithin => ("recent", &["item", "category", "ageSeconds"]),
+        Merchant::InCart => ("cart", &["item", "quantity"]),
+        Merchant::Purchased => return root.read(["session", "purchased"]),
+        Merchant::Affinity | Merchant::AffinityAbove => return root.read(["session", "affinity"]),
+    };
+    for key in keys {
+        element.read([*key]);
+    }
+    root.read_each(["session", list], &element);
+}
+
 /// An id argument: strings as they are, numbers as `String(n)`, others none.
 fn id_of(v: &Value) -> Option<Cow<'_, str>> {
     match v {

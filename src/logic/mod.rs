@@ -109,6 +109,7 @@ mod eval;
 pub mod merchant;
 pub mod ops;
 mod path;
+mod project;
 
 pub use compile::Condition;
 pub use conformance::{conformance_cases, values_equal};
@@ -118,4 +119,5 @@ pub(crate) use merchant::{
     default_affinity, default_in_cart, default_purchased, default_viewed_category_within, default_viewed_within,
 };
 pub use path::{lookup, VarPath};
+pub use project::Projection;
 pub(crate) use path::lookup_split;

@@ -90,7 +90,7 @@ pub(crate) fn lookup_split<'v>(root: &'v Value, path: &str) -> Option<Cow<'v, Va
 }
 
 /// A canonical array index ("0", "17"; not "01", "-1" or "1e3").
-fn array_index(key: &str) -> Option<usize> {
+pub(crate) fn array_index(key: &str) -> Option<usize> {
     let b = key.as_bytes();
     match b {
         [b'0'] => Some(0),

@@ -25,10 +25,16 @@ pub fn js_err(e: Error) -> JsValue {
 /// Anything JSON cannot express (functions, symbols, BigInt, cycles beyond
 /// the depth limit) becomes a typed error, not a panic.
 pub fn from_js(v: JsValue, path: &str) -> Result<Value, JsValue> {
+    from_js_at_depth(v, path, 0)
+}
+
+/// [`from_js`] for a value found `depth` arrays/objects deep in the value
+/// being converted: the nesting limit counts from the outer value's root.
+pub fn from_js_at_depth(v: JsValue, path: &str, depth: usize) -> Result<Value, JsValue> {
     if v.is_undefined() {
         return Ok(Value::Null);
     }
-    serde_wasm_bindgen::from_value::<Value>(v).map_err(|e| {
+    json::deserialize_at_depth(serde_wasm_bindgen::Deserializer::from(v), depth).map_err(|e| {
         let msg = e.to_string();
         // The value deserializer's only depth error starts with "nesting deeper".
         // (serde-wasm-bindgen shows it as a JS Error: "Error: nesting deeper...").

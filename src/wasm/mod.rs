@@ -50,14 +50,15 @@ pub(crate) fn random_seed() -> u64 {
 }
 
 /// Evaluates a JsonLogic condition on plain data, exactly as rules are
-/// evaluated, so merchants can test their conditions.
+/// evaluated, so merchants can test their conditions. Only the parts of
+/// `data` the condition can read are converted (`condition::data_for`).
 #[wasm_bindgen(js_name = evalCondition)]
 pub fn eval_condition(condition: JsValue, data: JsValue) -> Result<JsValue, JsValue> {
     // A JS string is a JsonLogic string literal here, not JSON text.
     let rule = from_js(condition, "condition")?;
-    let data = from_js(data, "data")?;
-    let out = crate::logic::eval_json(&rule, &data).map_err(js_err)?;
-    to_js(&out)
+    let compiled = crate::logic::Condition::compile(&rule).map_err(js_err)?;
+    let data = condition::data_for(&compiled, &data)?;
+    to_js(&compiled.eval(&data).map_err(js_err)?)
 }
 
 /// Validates a batch of events for collection. Returns one result per event:
