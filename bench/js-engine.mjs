@@ -152,6 +152,16 @@ export class JsSession {
   wasPurchased(item) {
     return this.purchased.includes(item);
   }
+  /** The cart as rules read it, kept until a line changes (as the engine's CartJson). */
+  cartJSON() {
+    const kept = this.keptCart;
+    const same = kept && kept.lines.length === this.cart.length &&
+      this.cart.every((l, i) => { const k = kept.lines[i]; return k.item === l.item && k.quantity === l.quantity && k.price === l.price; });
+    if (!same) {
+      this.keptCart = { lines: this.cart.map((l) => ({ ...l })), json: this.cart.map((l) => ({ ...l })) };
+    }
+    return this.keptCart.json;
+  }
   /** The session as rules read it under `session` (same shape as the engine's). */
   toJSON(now) {
     let events = 0;
@@ -171,7 +181,7 @@ export class JsSession {
         category: this.categories.toJSON(now, this.hl),
         brand: this.brands.toJSON(now, this.hl),
       },
-      cart: this.cart.map((l) => ({ ...l })),
+      cart: this.cartJSON(),
       purchased: [...this.purchased],
       counters: { ...this.counters, events },
     };

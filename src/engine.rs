@@ -5,7 +5,7 @@
 //! generator, so the same calls give the same results on every platform.
 
 use crate::catalog::{Catalog, LoadInfo};
-use crate::decide::{self, DecideRequest, Decision, Inputs, ItemMasks, LinearScorer, Marks, ModelPicks};
+use crate::decide::{self, CartJson, DecideRequest, Decision, Inputs, ItemMasks, LinearScorer, Marks, ModelPicks};
 use crate::error::{Error, ErrorCode, Result};
 use crate::event::Event;
 use crate::ids::{fnv1a64, IdGen};
@@ -108,6 +108,8 @@ pub struct Engine {
     masks: ItemMasks,
     /// A decision's per-item marks, kept between decisions (one slot per catalog item).
     marks: Marks,
+    /// `session.cart` as rules read it, kept until the cart changes.
+    cart_json: CartJson,
     model: Option<SessionModel>,
     rng: fastrand::Rng,
     ids: IdGen,
@@ -119,7 +121,7 @@ impl Engine {
         let mut ids = IdGen::new();
         let id = config.session_id.clone().unwrap_or_else(|| ids.next(now_ms, &mut rng));
         let session = Session::new(id, config.user_id.clone(), now_ms, config.half_life_ms);
-        Engine { config, session, catalog: Catalog::default(), rules: RuleSet::default(), masks: ItemMasks::default(), marks: Marks::default(), model: None, rng, ids }
+        Engine { config, session, catalog: Catalog::default(), rules: RuleSet::default(), masks: ItemMasks::default(), marks: Marks::default(), cart_json: CartJson::default(), model: None, rng, ids }
     }
 
     pub fn session(&self) -> &Session {
@@ -195,6 +197,8 @@ impl Engine {
         self.session.refresh_hints(catalog.generation(), &|id| catalog.index_of(id));
         let picks = self.model_picks();
         let id = self.ids.next(now_ms, &mut self.rng);
+        let holdout = self.in_holdout();
+        let cart_json = self.cart_json.for_session(&self.session);
         let inputs = Inputs {
             session: &self.session,
             catalog: &self.catalog,
@@ -205,7 +209,8 @@ impl Engine {
             model_version: self.model.as_ref().map(|m| m.version()),
             now_ms,
             diversity_cap: self.config.diversity_cap,
-            holdout: self.in_holdout(),
+            cart_json: Some(cart_json),
+            holdout,
         };
         Ok(decide::decide_with(&inputs, &req, id, &mut self.marks))
     }

@@ -298,3 +298,46 @@ fn catalog_hints_decide_as_a_cold_engine() {
         }
     }
 }
+
+/// Rules reading `session.cart` read the JSON the engine keeps between
+/// decisions until the cart changes: every change (a new line, a quantity,
+/// a price, a removal, a purchase) must show in the next decision exactly as
+/// a cold engine sees it.
+#[test]
+fn cart_rules_see_every_cart_change() {
+    let rules = r#"{"version":"cart-rules","rules":[
+        {"id":"big-cart","condition":{"and":[{">":[{"reduce":[{"var":"session.cart"},{"+":[{"var":"accumulator"},{"*":[{"var":"current.price"},{"var":"current.quantity"}]}]},0]},100]},{"==":[{"var":"item.category"},"socks"]}]},"action":{"type":"boost","factor":3}},
+        {"id":"two-lines","condition":{"and":[{">=":[{"var":"session.cart.length"},2]},{"==":[{"var":"item.category"},"hats"]}]},"action":{"type":"boost","factor":2}}
+    ]}"#;
+    let events = [
+        r#"{"type":"product_view","item":{"id":"shoe-1","category":"shoes","price":65}}"#,
+        r#"{"type":"add_to_cart","item":{"id":"sock-2","category":"socks","price":12}}"#,
+        r#"{"type":"add_to_cart","item":{"id":"sock-2","category":"socks","price":12,"quantity":9}}"#,
+        r#"{"type":"add_to_cart","item":{"id":"hat-5","category":"hats","price":45}}"#,
+        r#"{"type":"remove_from_cart","item":{"id":"sock-2","quantity":8}}"#,
+        r#"{"type":"add_to_cart","item":{"id":"hat-5","category":"hats","price":95}}"#,
+        r#"{"type":"purchase","items":[{"id":"hat-5","category":"hats","price":95}]}"#,
+        r#"{"type":"product_view","item":{"id":"bag-6","category":"bags","price":70}}"#,
+    ];
+    let with_rules = |e: &mut Engine| e.load_rules(&v(rules)).map(|_| ()).expect("rules");
+    let req = v(r#"{"slot":"home","k":8}"#);
+    let mut warm = engine();
+    with_rules(&mut warm);
+    let mut fired: Vec<Vec<String>> = Vec::new();
+    for (i, ev) in events.iter().enumerate() {
+        let t = T0 + 10_000.0 * i as f64;
+        warm.track(&v(ev), t).expect("track");
+        let mut cold = engine();
+        with_rules(&mut cold);
+        for (j, e) in events.iter().enumerate().take(i + 1) {
+            cold.track(&v(e), T0 + 10_000.0 * j as f64).expect("track");
+        }
+        let (a, b) = (warm.decide(&req, t + 1.0).expect("decide"), cold.decide(&req, t + 1.0).expect("decide"));
+        assert_eq!((&a.items, &a.rules_fired), (&b.items, &b.rules_fired), "after event {i}");
+        fired.push(a.rules_fired);
+    }
+    // The rules flip with the cart, so a stale cart would have shown.
+    let has = |i: usize, id: &str| fired.get(i).is_some_and(|f| f.iter().any(|r| r == id));
+    assert!(!has(1, "big-cart") && has(2, "big-cart") && !has(4, "big-cart"), "{fired:?}");
+    assert!(!has(2, "two-lines") && has(3, "two-lines") && !has(6, "two-lines"), "{fired:?}");
+}

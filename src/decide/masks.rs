@@ -328,6 +328,7 @@ mod tests {
                     model_version: None,
                     now_ms: T0 + 30_000.0,
                     diversity_cap: None,
+                    cart_json: None,
                     holdout: false,
                 };
                 decide(&inputs, &req, "d".to_string())

@@ -21,7 +21,7 @@ pub mod scorer;
 
 
 pub use masks::{ItemBits, ItemMasks};
-pub use scope::{DecisionScope, SessionView};
+pub use scope::{CartJson, DecisionScope, SessionView};
 pub use scorer::{Features, LinearScorer, Scorer};
 
 use crate::catalog::{Catalog, RelationKind};
@@ -216,6 +216,8 @@ pub struct Inputs<'a> {
     pub now_ms: f64,
     /// Most items of one category among the ranked items (None: ceil(0.6·k)).
     pub diversity_cap: Option<usize>,
+    /// `session.cart` as JSON kept between decisions, made valid for `session`.
+    pub cart_json: Option<&'a CartJson>,
     pub holdout: bool,
 }
 
@@ -474,7 +476,10 @@ pub fn decide_with(inp: &Inputs, req: &DecideRequest, decision_id: String, marks
         return decision;
     }
 
-    let view = SessionView::new(s, now);
+    let view = match inp.cart_json {
+        Some(cart) => SessionView::new(s, now).with_cart(cart),
+        None => SessionView::new(s, now),
+    };
     let mut pool = Pool { list: Vec::with_capacity(128), marks };
     let half_life = s.half_life_ms;
 
