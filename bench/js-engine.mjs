@@ -470,10 +470,13 @@ export class JsPersonalizer {
         }
       }
     }
-    for (const [category] of s.categories.top(TOP_CATEGORIES, now, hl)) {
+    // The tops also give the strongest scores (the engine's one pass).
+    const topCategories = s.categories.top(TOP_CATEGORIES, now, hl);
+    const topBrands = s.brands.top(TOP_BRANDS, now, hl);
+    for (const [category] of topCategories) {
       for (const j of (this.byCategory.get(category) ?? []).slice(0, PER_CATEGORY)) add(j, `category:${category}`, true);
     }
-    for (const [brand] of s.brands.top(TOP_BRANDS, now, hl)) {
+    for (const [brand] of topBrands) {
       for (const j of (this.byBrand.get(brand) ?? []).slice(0, PER_BRAND)) add(j, `brand:${brand}`, true);
     }
     for (const j of this.bestsellers.slice(0, 2 * k)) add(j, "popular", false);
@@ -536,8 +539,8 @@ export class JsPersonalizer {
       const pos = posOf(hinted(r, r.item));
       if (pos !== undefined) pool[pos].seen = pool[pos].seen === null ? r.ts : Math.max(pool[pos].seen, r.ts);
     }
-    const maxCat = Math.max(s.categories.max(now, hl), 1e-9);
-    const maxBrand = Math.max(s.brands.max(now, hl), 1e-9);
+    const maxCat = Math.max(topCategories[0]?.[1] ?? 0, 1e-9);
+    const maxBrand = Math.max(topBrands[0]?.[1] ?? 0, 1e-9);
     const typical = s.priceCount > 0 ? s.priceSum / s.priceCount : null;
     let lastSeen = null;
     data.$lastSeen = () => {

@@ -502,12 +502,20 @@ pub fn decide_with(inp: &Inputs, req: &DecideRequest, decision_id: String, marks
             }
         }
     }
-    for (category, _) in s.categories.top(TOP_CATEGORIES, now, half_life) {
+    // The top categories and brands also give the strongest scores that
+    // normalise their features below (the first of a top; entries at or below
+    // 1e-9, left out of a top, are floored to 1e-9 there either way): one
+    // decay per entry, not two.
+    let top_categories = s.categories.top(TOP_CATEGORIES, now, half_life);
+    let top_brands = s.brands.top(TOP_BRANDS, now, half_life);
+    let max_cat = top_categories.first().map_or(0.0, |t| t.1).max(1e-9);
+    let max_brand = top_brands.first().map_or(0.0, |t| t.1).max(1e-9);
+    for (category, _) in top_categories {
         for &j in cat.in_category(category).iter().take(PER_CATEGORY) {
             pool.add(j, Reason::Category(category), true);
         }
     }
-    for (brand, _) in s.brands.top(TOP_BRANDS, now, half_life) {
+    for (brand, _) in top_brands {
         for &j in cat.of_brand(brand).iter().take(PER_BRAND) {
             pool.add(j, Reason::Brand(brand), true);
         }
@@ -620,8 +628,6 @@ pub fn decide_with(inp: &Inputs, req: &DecideRequest, decision_id: String, marks
         }
     }
     let max_item = max_item.max(1e-9);
-    let max_cat = s.categories.max(now, half_life).max(1e-9);
-    let max_brand = s.brands.max(now, half_life).max(1e-9);
     // Category and brand affinities by dense id, looked up on first use.
     let mut category_affinity = vec![f64::NAN; cat.category_count()];
     let mut brand_affinity = vec![f64::NAN; cat.brand_count()];

@@ -185,4 +185,25 @@ mod tests {
         let top = t.top(2, 2.0 * HL, HL);
         assert_eq!(top.first().map(|p| p.0), Some("new"));
     }
+
+    /// What a decision relies on to normalise category and brand features
+    /// without a second pass: the first of any top is the floored maximum.
+    #[test]
+    fn the_first_of_a_top_is_the_floored_max() {
+        let mut rng = fastrand::Rng::with_seed(5);
+        for case in 0..200 {
+            let mut t = AffinityTable::default();
+            for i in 0..rng.usize(0..40) {
+                // Some entries decayed to nothing, some fresh, ties included.
+                let weight = [1.0, 2.5, 1e-12, 3.0, 0.5][rng.usize(..5)];
+                let at = [0.0, 30.0 * HL, HL, 60.0 * HL][rng.usize(..4)];
+                t.add(&format!("k{}", i % 17), weight, at, HL);
+            }
+            let now = 60.0 * HL + case as f64;
+            for n in [1, 3] {
+                let first = t.top(n, now, HL).first().map_or(0.0, |e| e.1).max(1e-9);
+                assert_eq!(first.to_bits(), t.max(now, HL).max(1e-9).to_bits(), "case {case}");
+            }
+        }
+    }
 }
