@@ -213,49 +213,59 @@ const ruleData = {
   now: Date.now(),
 };
 const conditions = W.rules.rules.map((r) => r.condition);
+const jsResult = (rule, data) => { try { return JSON.stringify(jsonLogic.apply(rule, data)); } catch (e) { return `error ${e.message}`; } };
+const wasmResult = (f) => { try { return JSON.stringify(f()); } catch (e) { return `error ${e.code}`; } };
+
+// The issue's measure, "on the same JsonLogic rules and data", like with
+// like: each condition compiled once (CompiledCondition) and the data
+// converted into wasm once (ConditionData), then only evaluation is timed;
+// json-logic-js evaluates the already-parsed rule on the already-parsed data
+// (it has no compile step). Both answer the rule's question, whether the
+// condition holds: `matches` against json-logic-js's `truthy(apply(...))`.
+// These are `rules_wasm_ns` / `rules_jsonlogicjs_ns` and their ratio.
+const compiled = conditions.map((c) => new wasm.CompiledCondition(c));
+const data = new wasm.ConditionData(ruleData);
 let agree = 0;
-for (const c of conditions) {
-  let a, b;
-  try { a = JSON.stringify(wasm.evalCondition(c, ruleData)); } catch (e) { a = `error ${e.code}`; }
-  try { b = JSON.stringify(jsonLogic.apply(c, ruleData)); } catch (e) { b = `error ${e.message}`; }
-  if (a === b) agree++;
-  else notes.push(`rule condition results differ: ${JSON.stringify(c).slice(0, 120)}: wasm ${a} vs json-logic-js ${b}`);
-}
+compiled.forEach((c, i) => {
+  const a = wasmResult(() => c.evaluateOn(data));
+  const b = jsResult(conditions[i], ruleData);
+  if (a === b && c.matches(data) === jsonLogic.truthy(jsonLogic.apply(conditions[i], ruleData))) agree++;
+  else notes.push(`rule condition results differ: ${JSON.stringify(conditions[i]).slice(0, 120)}: wasm ${a} vs json-logic-js ${b}`);
+});
 results.rules_agree = `${agree}/${conditions.length}`;
 [results.rules_wasm_ns, results.rules_jsonlogicjs_ns] = measurePair(
+  () => { for (const c of compiled) c.matches(data); },
+  () => { for (const c of conditions) jsonLogic.truthy(jsonLogic.apply(c, ruleData)); },
+  { opsPerCall: conditions.length, batches: 11 },
+);
+// The same, returning the condition's value (evaluateOn: the result
+// converted back into a JS value) against apply's value.
+[results.rules_wasm_value_ns, results.rules_jsonlogicjs_value_ns] = measurePair(
+  () => { for (const c of compiled) c.evaluateOn(data); },
+  () => { for (const c of conditions) jsonLogic.apply(c, ruleData); },
+  { opsPerCall: conditions.length, batches: 7 },
+);
+compiled.forEach((c) => c.free());
+data.free();
+
+// Per call, what a casual caller writes: evalCondition(rule, data) converts
+// the rule (and compiles it) and the parts of the data the rule reads at
+// every call; json-logic-js's apply is the same call as above.
+let agreePerCall = 0;
+for (const c of conditions) {
+  if (wasmResult(() => wasm.evalCondition(c, ruleData)) === jsResult(c, ruleData)) agreePerCall++;
+  else notes.push(`evalCondition results differ: ${JSON.stringify(c).slice(0, 120)}`);
+}
+results.rules_per_call_agree = `${agreePerCall}/${conditions.length}`;
+[results.rules_wasm_per_call_ns, results.rules_jsonlogicjs_per_call_ns] = measurePair(
   () => { for (const c of conditions) wasm.evalCondition(c, ruleData); },
   () => { for (const c of conditions) jsonLogic.apply(c, ruleData); },
   { opsPerCall: conditions.length, batches: 7 },
 );
-// Like with like: each condition compiled once in wasm (CompiledCondition),
-// the data converted into wasm once (ConditionData), then only evaluation per
-// call, as json-logic-js evaluates on data it already holds; both answer the
-// rule's question (is the condition truthy).
-if (wasm.CompiledCondition) {
-  const compiled = conditions.map((c) => new wasm.CompiledCondition(c));
-  const data = new wasm.ConditionData(ruleData);
-  let same = 0;
-  compiled.forEach((c, i) => {
-    let a, b;
-    try { a = JSON.stringify(c.evaluateOn(data)); } catch (e) { a = `error ${e.code}`; }
-    try { b = JSON.stringify(jsonLogic.apply(conditions[i], ruleData)); } catch (e) { b = `error ${e.message}`; }
-    if (a === b && c.matches(data) === jsonLogic.truthy(jsonLogic.apply(conditions[i], ruleData))) same++;
-    else notes.push(`compiled condition results differ: ${JSON.stringify(conditions[i]).slice(0, 120)}: wasm ${a} vs json-logic-js ${b}`);
-  });
-  results.rules_compiled_agree = `${same}/${conditions.length}`;
-  [results.rules_wasm_compiled_ns, results.rules_jsonlogicjs_truthy_ns] = measurePair(
-    () => { for (const c of compiled) c.matches(data); },
-    () => { for (const c of conditions) jsonLogic.truthy(jsonLogic.apply(c, ruleData)); },
-    { opsPerCall: conditions.length, batches: 7 },
-  );
-  compiled.forEach((c) => c.free());
-  data.free();
-}
-
-// The same conditions with small data (no 200-event session), to show what
-// marshalling the data into wasm costs per call.
+// Per call with small data (no 200-event session): the rule's own conversion
+// and compilation, which every evalCondition call pays.
 const smallData = { ...ruleData, session: { ...state, recent: state.recent.slice(0, 5) } };
-[results.rules_small_data_wasm_ns, results.rules_small_data_jsonlogicjs_ns] = measurePair(
+[results.rules_small_data_wasm_per_call_ns, results.rules_small_data_jsonlogicjs_ns] = measurePair(
   () => { for (const c of conditions) wasm.evalCondition(c, smallData); },
   () => { for (const c of conditions) jsonLogic.apply(c, smallData); },
   { opsPerCall: conditions.length, batches: 7 },
@@ -278,7 +288,31 @@ if (confPath) {
   results.conformance_cases = cases.length;
   results.conformance_wasm_pass = wOk;
   results.conformance_jsonlogicjs_pass = jOk;
+  // Like with like: each case's rule compiled once and its data converted
+  // once; only evaluation is timed, against json-logic-js on the parsed rule
+  // and data. Reported: whether the rule holds (`matches` vs `truthy(apply)`),
+  // as rules use a condition; the value-returning variant (`evaluateOn`, the
+  // value converted back into JS, vs `apply`) beside it.
+  const prepared = cases.map((c) => ({ rule: c.rule, data: c.data ?? null, c: new wasm.CompiledCondition(c.rule), d: new wasm.ConditionData(c.data ?? null) }));
+  let cOk = 0;
+  for (const p of prepared) {
+    const v = wasmResult(() => p.c.evaluateOn(p.d));
+    if (v === jsResult(p.rule, p.data) && p.c.matches(p.d) === jsonLogic.truthy(jsonLogic.apply(p.rule, p.data))) cOk++;
+  }
+  results.conformance_compiled_agree = `${cOk}/${cases.length}`;
   [results.conformance_wasm_ns, results.conformance_jsonlogicjs_ns] = measurePair(
+    () => { for (const p of prepared) p.c.matches(p.d); },
+    () => { for (const p of prepared) jsonLogic.truthy(jsonLogic.apply(p.rule, p.data)); },
+    { opsPerCall: cases.length, batches: 11 },
+  );
+  [results.conformance_wasm_value_ns, results.conformance_jsonlogicjs_value_ns] = measurePair(
+    () => { for (const p of prepared) p.c.evaluateOn(p.d); },
+    () => { for (const p of prepared) jsonLogic.apply(p.rule, p.data); },
+    { opsPerCall: cases.length, batches: 7 },
+  );
+  for (const p of prepared) { p.c.free(); p.d.free(); }
+  // Per call: evalCondition converts and compiles each case's rule and data.
+  [results.conformance_wasm_per_call_ns, results.conformance_jsonlogicjs_per_call_ns] = measurePair(
     () => { for (const c of cases) runW(c); },
     () => { for (const c of cases) runJ(c); },
     { opsPerCall: cases.length },
@@ -388,8 +422,11 @@ const ratio = (a, b) => (a > 0 && b > 0 ? Number((a / b).toPrecision(3)) : null)
 results.ratio_decide_js_over_wasm = ratio(results.decide_js_us, results.decide_wasm_us);
 results.ratio_track_js_over_wasm = ratio(results.track_js_us, results.track_wasm_us);
 results.ratio_rules_jsonlogicjs_over_wasm = ratio(results.rules_jsonlogicjs_ns, results.rules_wasm_ns);
-results.ratio_rules_jsonlogicjs_over_wasm_compiled = ratio(results.rules_jsonlogicjs_truthy_ns, results.rules_wasm_compiled_ns);
+results.ratio_rules_value_jsonlogicjs_over_wasm = ratio(results.rules_jsonlogicjs_value_ns, results.rules_wasm_value_ns);
+results.ratio_rules_per_call_jsonlogicjs_over_wasm = ratio(results.rules_jsonlogicjs_per_call_ns, results.rules_wasm_per_call_ns);
 results.ratio_conformance_jsonlogicjs_over_wasm = ratio(results.conformance_jsonlogicjs_ns, results.conformance_wasm_ns);
+results.ratio_conformance_value_jsonlogicjs_over_wasm = ratio(results.conformance_jsonlogicjs_value_ns, results.conformance_wasm_value_ns);
+results.ratio_conformance_per_call_jsonlogicjs_over_wasm = ratio(results.conformance_jsonlogicjs_per_call_ns, results.conformance_wasm_per_call_ns);
 results.machine = { node: process.version, engine: wasm.version(), cpus: (await import("node:os")).cpus().length, date: new Date().toISOString() };
 results.notes = notes;
 mkdirSync(join(repo, "dist"), { recursive: true });
@@ -400,10 +437,13 @@ const n = results.native ?? {};
 const rows = [
   ["decide (10k items, 200 events, 25 rules, k=10)", "µs", n.decide_us, results.decide_wasm_us, results.decide_js_us],
   ["track, per event", "µs", n.track_us, results.track_wasm_us, results.track_js_us],
-  ["rule condition, 200-event session (native: compiled, live session; wasm: evalCondition incl. marshalling the data)", "ns", n.rule_condition_ns, results.rules_wasm_ns, results.rules_jsonlogicjs_ns],
-  ["rule condition, 200-event session, compiled once, data converted once (wasm: CompiledCondition.matches; JS: truthy(apply))", "ns", n.rule_condition_ns, results.rules_wasm_compiled_ns, results.rules_jsonlogicjs_truthy_ns],
-  ["rule condition, small data", "ns", null, results.rules_small_data_wasm_ns, results.rules_small_data_jsonlogicjs_ns],
-  [`JsonLogic conformance case (${results.conformance_cases ?? "?"} cases)`, "ns", n.conformance_case_ns, results.conformance_wasm_ns, results.conformance_jsonlogicjs_ns],
+  ["rule condition, 25 rules over a 200-event session, compiled once, data converted once (native: Condition::matches on the same plain data; wasm: CompiledCondition.matches on a ConditionData; JS: truthy(apply))", "ns", n.rule_condition_data_ns, results.rules_wasm_ns, results.rules_jsonlogicjs_ns],
+  ["the same, returning the value (native: on the live session, as decide; wasm: evaluateOn; JS: apply)", "ns", n.rule_condition_ns, results.rules_wasm_value_ns, results.rules_jsonlogicjs_value_ns],
+  ["the same per call (wasm: evalCondition converts the rule and what it reads of the data, compiles)", "ns", null, results.rules_wasm_per_call_ns, results.rules_jsonlogicjs_per_call_ns],
+  ["the same per call, small data", "ns", null, results.rules_small_data_wasm_per_call_ns, results.rules_small_data_jsonlogicjs_ns],
+  [`JsonLogic conformance case (${results.conformance_cases ?? "?"} cases), compiled once, data converted once (native: Condition::matches; wasm: matches; JS: truthy(apply))`, "ns", n.conformance_matches_ns, results.conformance_wasm_ns, results.conformance_jsonlogicjs_ns],
+  ["the same, returning the value (wasm: evaluateOn; JS: apply)", "ns", null, results.conformance_wasm_value_ns, results.conformance_jsonlogicjs_value_ns],
+  ["the same per call (native: compile + evaluate; wasm: evalCondition)", "ns", n.conformance_case_ns, results.conformance_wasm_per_call_ns, results.conformance_jsonlogicjs_per_call_ns],
   ["GrowthBook condition (reference, 25 conditions)", "ns", null, null, results.growthbook_condition_ns],
   ["catalog load, 10k items (native: parsed value; wasm: JSON text; JS: object)", "ms", n.catalog_load_ms, results.catalog_load_wasm_text_ms, results.catalog_load_js_ms],
   ["catalog load, 10k items, JS object (wasm marshals it)", "ms", null, results.catalog_load_wasm_object_ms, results.catalog_load_js_ms],
@@ -415,7 +455,7 @@ console.log("|---|---|---:|---:|---:|---:|");
 for (const [name, unit, nat, w, j] of rows) {
   console.log(`| ${name} | ${unit} | ${f(nat)} | ${f(w)} | ${f(j)} | ${w && j ? Number((j / w).toPrecision(2)) + "×" : "–"} |`);
 }
-console.log(`\nSame decision from wasm and plain JS: ${results.decide_same_items}/10 items, same order: ${results.decide_same_order}; native = wasm: ${results.decide_native_same_as_wasm ?? "not run"}. Rule results agree: ${results.rules_agree} (compiled: ${results.rules_compiled_agree ?? "not run"}). Conformance: wasm ${results.conformance_wasm_pass}/${results.conformance_cases}, json-logic-js ${results.conformance_jsonlogicjs_pass}/${results.conformance_cases}. Snapshot: ${results.snapshot_bytes} bytes.`);
+console.log(`\nSame decision from wasm and plain JS: ${results.decide_same_items}/10 items, same order: ${results.decide_same_order}; native = wasm: ${results.decide_native_same_as_wasm ?? "not run"}. Rule results agree: ${results.rules_agree} (per call: ${results.rules_per_call_agree}). Conformance: wasm ${results.conformance_wasm_pass}/${results.conformance_cases} (compiled: ${results.conformance_compiled_agree} agree with json-logic-js), json-logic-js ${results.conformance_jsonlogicjs_pass}/${results.conformance_cases}. Snapshot: ${results.snapshot_bytes} bytes.`);
 console.log("\n| bundle (esbuild --bundle --minify, gzip -9) | gzip bytes | KB |");
 console.log("|---|---:|---:|");
 console.log(`| **edge-personalize wasm + JS glue** | ${results.wasm_glue_gzip_bytes} | ${(results.wasm_glue_gzip_bytes / 1024).toFixed(1)} |`);

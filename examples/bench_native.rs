@@ -173,6 +173,22 @@ fn run() -> Result<String, String> {
         }
     });
     put(&mut out, "rule_condition_ns", rule_ns);
+    // The same conditions on plain data as the Node bench builds it (the
+    // session as state() reports it, the item, the context), compiled once:
+    // what wasm's CompiledCondition.matches on a ConditionData does.
+    let mut data = Map::new();
+    data.insert("session", engine.state(now));
+    data.insert("item", item.clone());
+    data.insert("context", context.clone());
+    data.insert("slot", Value::from(slot.as_str()));
+    data.insert("now", Value::Number(now));
+    let data = Value::Object(data);
+    let data_ns = measure(conditions.len(), 11, || {
+        for c in &conditions {
+            black_box(c.matches(&data).ok());
+        }
+    });
+    put(&mut out, "rule_condition_data_ns", data_ns);
 
     // The JsonLogic conformance cases: compile + eval on plain data, per case.
     if let Some(p) = conformance {
@@ -191,6 +207,16 @@ fn run() -> Result<String, String> {
             }
         });
         put(&mut out, "conformance_case_ns", case_ns);
+        // Compiled once, evaluated only (whether the rule holds), as the Node
+        // bench's like-with-like measure.
+        let compiled: Vec<(Condition, &Value)> =
+            cases.iter().filter_map(|(rule, data)| Some((Condition::compile(rule).ok()?, data))).collect();
+        let matches_ns = measure(compiled.len().max(1), 11, || {
+            for (c, data) in &compiled {
+                black_box(c.matches(*data).ok());
+            }
+        });
+        put(&mut out, "conformance_matches_ns", matches_ns);
         put(&mut out, "conformance_cases", cases.len() as f64);
     }
 
