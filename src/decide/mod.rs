@@ -282,6 +282,8 @@ struct Candidate<'a> {
     features: Features,
     multiplier: f64,
     reasons: [Option<Reason<'a>>; MAX_REASONS],
+    /// How many of `reasons` are filled (from the front; never removed).
+    reason_count: u8,
     /// Included ahead of the ranking: (order key).
     first: Option<usize>,
     pin: Option<usize>,
@@ -296,11 +298,15 @@ struct Candidate<'a> {
 impl<'a> Candidate<'a> {
     #[inline(always)]
     fn note(&mut self, r: Reason<'a>) {
-        if self.reasons.contains(&Some(r)) {
+        // ~400 notes a decision: a full candidate (the common case after the
+        // first sources) returns at once, others compare the filled reasons only.
+        let n = usize::from(self.reason_count);
+        if n >= MAX_REASONS || self.reasons.get(..n).is_some_and(|kept| kept.contains(&Some(r))) {
             return;
         }
-        if let Some(slot) = self.reasons.iter_mut().find(|x| x.is_none()) {
+        if let Some(slot) = self.reasons.get_mut(n) {
             *slot = Some(r);
+            self.reason_count = self.reason_count.saturating_add(1);
         }
     }
 }
