@@ -65,7 +65,13 @@ for t in web node; do
     # The features Rust enabled are read from the module's target_features
     # section; it is stripped afterwards because browsers do not need it.
     # --converge repeats -Oz until it stops shrinking (~0.3% of the gzip bytes).
-    "$WASM_OPT" -Oz --converge --strip-debug --strip-producers --strip-target-features "$f" -o "$f.opt"
+    # -ocimfs 20: a function with one caller is inlined into it only up to
+    # 20 bytes (binaryen's default: any size). Inlining the big parsers and
+    # core calls into the export shims made the wasm 2% smaller raw but 5%
+    # larger in gzip (112,170 vs 117,982 B), presumably because gzip finds
+    # fewer repeats in merged functions with hundreds of locals. Costs decide
+    # and track ~2-5% of speed (bench/README.md, "Fourth round: size").
+    "$WASM_OPT" -Oz --converge -ocimfs 20 --strip-debug --strip-producers --strip-target-features "$f" -o "$f.opt"
     mv "$f.opt" "$f"
 done
 
