@@ -234,3 +234,80 @@ fn projections_leave_out_what_is_not_read() {
         to_json_string(data.get("session").and_then(|s| s.get("cart")).unwrap_or(&Value::Null))
     ))));
 }
+
+/// Random conditions over the session data, built from the operators and
+/// paths the projection treats differently: each must evaluate the same on
+/// its projection as on the whole data.
+#[test]
+fn random_conditions_agree_on_projected_data() {
+    let data = session_data();
+    let mut rng = fastrand::Rng::with_seed(7);
+    for _ in 0..4000 {
+        let rule = random_rule(&mut rng, 0, false);
+        same_on_projection(&json(&rule), &data);
+    }
+}
+
+fn pick<'a>(rng: &mut fastrand::Rng, from: &[&'a str]) -> &'a str {
+    from.get(rng.usize(..from.len())).copied().unwrap_or("")
+}
+
+/// A random condition as JSON text; `in_body`: paths read an element of
+/// `session.recent` (or `current`/`accumulator` of a reduce body).
+fn random_rule(rng: &mut fastrand::Rng, depth: usize, in_body: bool) -> String {
+    const ROOT_PATHS: &[&str] = &[
+        "session.recent", "session.recent.0", "session.recent.0.item", "session.recent.2.category", "session.recent.length",
+        "session.cart", "session.cart.0.quantity", "session.purchased", "session.affinity.category.tents", "session.counters.events",
+        "session", "item.id", "item.price", "item.tags", "item", "context.device", "slot", "n", "", "nope.x", "session.recent.01",
+    ];
+    const BODY_PATHS: &[&str] = &["item", "category", "type", "ageSeconds", "price", "tags", "tags.0", "", "nope", "current.price", "accumulator"];
+    const LISTS: &[&str] = &["session.recent", "session.cart", "item.tags", "session.purchased", "session.counters", "nope"];
+    let var = |rng: &mut fastrand::Rng| {
+        let p = if in_body { pick(rng, BODY_PATHS) } else { pick(rng, ROOT_PATHS) };
+        if rng.u8(..8) == 0 {
+            format!(r#"{{"var":["{p}",{{"var":"{}"}}]}}"#, pick(rng, ROOT_PATHS))
+        } else {
+            format!(r#"{{"var":"{p}"}}"#)
+        }
+    };
+    if depth >= 3 {
+        return match rng.u8(..4) {
+            0 => "1".into(),
+            1 => r#""tents""#.into(),
+            _ => var(rng),
+        };
+    }
+    let sub = |rng: &mut fastrand::Rng| random_rule(rng, depth + 1, in_body);
+    let body = |rng: &mut fastrand::Rng| random_rule(rng, depth + 1, true);
+    let list = |rng: &mut fastrand::Rng| match rng.u8(..7) {
+        0 => r#"[1,"tents",{"item":"sku-00037","quantity":1}]"#.to_string(),
+        1 => format!(r#"{{"filter":[{{"var":"{}"}},{}]}}"#, pick(rng, LISTS), random_rule(rng, depth + 1, true)),
+        2 => format!(r#"{{"map":[{{"var":"{}"}},{}]}}"#, pick(rng, LISTS), random_rule(rng, depth + 1, true)),
+        3 => format!(r#"{{"var":["{}",{{"var":"{}"}}]}}"#, pick(rng, LISTS), pick(rng, LISTS)),
+        _ => format!(r#"{{"var":"{}"}}"#, pick(rng, LISTS)),
+    };
+    match rng.u8(..18) {
+        0 | 1 => var(rng),
+        2 => format!(r#"{{"==":[{},{}]}}"#, sub(rng), sub(rng)),
+        3 => format!(r#"{{"<":[{},{}]}}"#, sub(rng), sub(rng)),
+        4 => format!(r#"{{"and":[{},{}]}}"#, sub(rng), sub(rng)),
+        5 => format!(r#"{{"if":[{},{},{}]}}"#, sub(rng), sub(rng), sub(rng)),
+        6 => format!(r#"{{"in":[{},{}]}}"#, sub(rng), sub(rng)),
+        7 => format!(r#"{{"some":[{},{}]}}"#, list(rng), body(rng)),
+        8 => format!(r#"{{"all":[{},{}]}}"#, list(rng), body(rng)),
+        9 => format!(r#"{{"map":[{},{}]}}"#, list(rng), body(rng)),
+        10 => format!(r#"{{"filter":[{},{}]}}"#, list(rng), body(rng)),
+        11 => format!(r#"{{"reduce":[{},{},{}]}}"#, list(rng), body(rng), sub(rng)),
+        12 => format!(r#"{{"cat":[{},{}]}}"#, sub(rng), sub(rng)),
+        13 => format!(r#"{{"missing":["{}","item.id"]}}"#, pick(rng, ROOT_PATHS)),
+        14 => format!(r#"{{"var":[{{"cat":["session.",{}]}}]}}"#, sub(rng)),
+        15 => format!(r#"{{"merge":[{},{}]}}"#, sub(rng), sub(rng)),
+        16 => match rng.u8(..4) {
+            0 => format!(r#"{{"viewed_within":[{},600]}}"#, sub(rng)),
+            1 => format!(r#"{{"in_cart":[{}]}}"#, sub(rng)),
+            2 => format!(r#"{{"purchased":[{}]}}"#, sub(rng)),
+            _ => format!(r#"{{"affinity":["category",{}]}}"#, sub(rng)),
+        },
+        _ => format!(r#"{{"!!":[{}]}}"#, sub(rng)),
+    }
+}

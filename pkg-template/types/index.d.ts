@@ -310,7 +310,10 @@ export class Personalizer {
   free(): void;
 }
 
-/** Evaluates a JsonLogic condition on plain data exactly as rules are evaluated: for testing rules. */
+/**
+ * Evaluates a JsonLogic condition on plain data exactly as rules are evaluated: for testing rules.
+ * Only the parts of `data` the condition can read are converted into wasm.
+ */
 export function evalCondition(condition: unknown, data: unknown): unknown;
 
 /**
