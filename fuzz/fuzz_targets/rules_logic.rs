@@ -6,7 +6,8 @@
 //!   does not, the previous rules stay and decisions are unchanged;
 //! - as one JsonLogic condition, compiled and evaluated against fixed
 //!   session-like data, and also after `specialize` (constant folding), which
-//!   must evaluate to the same result;
+//!   must evaluate to the same result, as must the data projected to what
+//!   the condition reads (`Condition::reads`);
 //! - as `[condition, data]`: the condition evaluated against arbitrary data.
 //!
 //! Evaluation must end (step budget) and errors carry codes. libFuzzer's
@@ -63,6 +64,11 @@ fn evaluate(condition: &Value, data: &Value) {
         }
         Err(e) => check_error(e),
     }
+    // `evalCondition` from JS converts only what the condition reads
+    // (`Condition::reads`): the projected data must give the same outcome.
+    let projected = compiled.reads().apply(data);
+    let part = compiled.eval(&projected);
+    assert!(same_outcome(&full, &part), "the projection changed the result: {full:?} vs {part:?}");
     if let Some(special) = compiled.specialize(data) {
         let folded = special.eval(data);
         assert!(same_outcome(&full, &folded), "specialize changed the result: {full:?} vs {folded:?}");
