@@ -341,3 +341,22 @@ fn cart_rules_see_every_cart_change() {
     assert!(!has(1, "big-cart") && has(2, "big-cart") && !has(4, "big-cart"), "{fired:?}");
     assert!(!has(2, "two-lines") && has(3, "two-lines") && !has(6, "two-lines"), "{fired:?}");
 }
+
+/// Fired rules are reported in the order they first fired, candidate by
+/// candidate in pool order (each candidate meeting the rules by priority),
+/// however the engine loops: here the first candidates (shoe-1's related
+/// shoes) fire the lower-priority rule, the best-seller bags later fire the
+/// higher one.
+#[test]
+fn fired_rules_are_reported_candidate_by_candidate() {
+    let mut e = engine();
+    e.load_rules(&v(r#"{"rules":[
+        {"id":"bags-first","priority":10,"condition":{"==":[{"var":"item.category"},"bags"]},"action":{"type":"boost","factor":1.1}},
+        {"id":"shoes-too","priority":5,"condition":{"==":[{"var":"item.category"},"shoes"]},"action":{"type":"boost","factor":1.1}},
+        {"id":"never","priority":1,"condition":{"==":[{"var":"item.category"},"no-such"]},"action":{"type":"exclude"}}
+    ]}"#))
+    .expect("rules");
+    view(&mut e, "shoe-1", "shoes", T0);
+    let d = e.decide(&v(r#"{"slot":"home","k":10}"#), T0 + 1000.0).expect("decide");
+    assert_eq!(d.rules_fired, ["shoes-too", "bags-first"]);
+}
