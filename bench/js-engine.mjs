@@ -152,16 +152,6 @@ export class JsSession {
   wasPurchased(item) {
     return this.purchased.includes(item);
   }
-  /** The cart as rules read it, kept until a line changes (as the engine's CartJson). */
-  cartJSON() {
-    const kept = this.keptCart;
-    const same = kept && kept.lines.length === this.cart.length &&
-      this.cart.every((l, i) => { const k = kept.lines[i]; return k.item === l.item && k.quantity === l.quantity && k.price === l.price; });
-    if (!same) {
-      this.keptCart = { lines: this.cart.map((l) => ({ ...l })), json: this.cart.map((l) => ({ ...l })) };
-    }
-    return this.keptCart.json;
-  }
   /** The session as rules read it under `session` (same shape as the engine's). */
   toJSON(now) {
     let events = 0;
@@ -181,7 +171,7 @@ export class JsSession {
         category: this.categories.toJSON(now, this.hl),
         brand: this.brands.toJSON(now, this.hl),
       },
-      cart: this.cartJSON(),
+      cart: this.cart.map((l) => ({ ...l })),
       purchased: [...this.purchased],
       counters: { ...this.counters, events },
     };
@@ -196,14 +186,9 @@ export function installMerchantOps() {
   if (opsInstalled) return jsonLogic;
   opsInstalled = true;
   jsonLogic.add_operation("viewed_within", function (item, seconds) {
-    // The candidate's own id: its last-seen time, found once per candidate
-    // through the catalog indices (as the engine's typed test reads it).
-    if (this && this.$seen !== undefined && this.item && item === this.item.id) {
-      return this.$seen !== null && this.$seen >= this.now - Number(seconds) * 1000;
-    }
-    // Any other id: the decision's map of last-seen times (as the engine's), not a scan of the ring.
+    // Per candidate, the decision's map of last-seen times (as the engine's), not a scan of the ring.
     if (this && this.$lastSeen) {
-      const ts = this.$lastSeen().get(item);
+      const ts = this.$lastSeen.get(item);
       return ts !== undefined && ts >= this.now - Number(seconds) * 1000;
     }
     if (this && this.$live) return this.$live.viewedWithin(item, Number(seconds), this.now);
@@ -214,14 +199,11 @@ export function installMerchantOps() {
     if (this && this.$live) return this.$live.affinity(kind, key, this.now);
     return Number(this?.session?.affinity?.[kind]?.[key] ?? 0);
   });
-  // The candidate's own id: the decision's marks (as the engine's typed tests read them).
   jsonLogic.add_operation("in_cart", function (item) {
-    if (this && this.$marks && this.item && item === this.item.id) return (this.$marks(this.$idx) & IN_CART) !== 0;
     if (this && this.$live) return this.$live.inCart(item);
     return (this?.session?.cart ?? []).some((l) => l.item === item);
   });
   jsonLogic.add_operation("purchased", function (item) {
-    if (this && this.$marks && this.item && item === this.item.id) return (this.$marks(this.$idx) & PURCHASED) !== 0;
     if (this && this.$live) return this.$live.wasPurchased(item);
     return (this?.session?.purchased ?? []).includes(item);
   });
@@ -268,9 +250,6 @@ function parseTime(v) {
 }
 
 const KINDS = ["related", "accessories", "similar"];
-const NEVER = 1;
-const IN_CART = 2;
-const PURCHASED = 4;
 
 export class JsPersonalizer {
   constructor({ sessionId = "js-session", halfLifeSeconds = 1800 } = {}, now = Date.now()) {
@@ -326,12 +305,7 @@ export class JsPersonalizer {
     for (const list of [...byCategory.values(), ...byBrand.values()]) {
       list.sort((a, b) => items[b].popularity - items[a].popularity || a - b);
     }
-    // A new catalog generation: catalog indices remembered on session entries
-    // for an older catalog are looked up again (as the engine's CatalogHint).
-    Object.assign(this, { items, index, byCategory, byBrand, bestsellers: best, generation: (this.generation ?? 0) + 1 });
-    // Per-item marks kept between decisions, valid for the decision whose
-    // stamp they carry (as the engine's Marks): pool position and flags.
-    Object.assign(this, { markStamp: new Uint32Array(items.length), markPos: new Int32Array(items.length), markFlags: new Uint8Array(items.length), stamp: 0 });
+    Object.assign(this, { items, index, byCategory, byBrand, bestsellers: best });
     this.computeMasks();
     return { items: items.length };
   }
@@ -391,52 +365,19 @@ export class JsPersonalizer {
     const excludePurchased = req.excludePurchased ?? true;
     const items = this.items;
     const decision = { decisionId: `js-${++this.seq}`, slot, items: [], rulesFired: [], fallbackUsed: false, group: "treatment" };
-    const { markStamp, markPos, markFlags } = this;
-    const stamp = (this.stamp = (this.stamp + 1) >>> 0 || 1);
-    if (stamp === 1) markStamp.fill(0);
-    const mark = (j) => {
-      if (markStamp[j] !== stamp) {
-        markStamp[j] = stamp;
-        markPos[j] = -1;
-        markFlags[j] = 0;
-      }
-    };
-    const flags = (j) => (markStamp[j] === stamp ? markFlags[j] : 0);
-    const setFlag = (id, flag) => {
-      const j = this.index.get(id);
-      if (j !== undefined) {
-        mark(j);
-        markFlags[j] |= flag;
-      }
-    };
-    for (const l of s.cart) setFlag(l.item, excludeCart ? IN_CART | NEVER : IN_CART);
-    for (const id of s.purchased) setFlag(id, excludePurchased ? PURCHASED | NEVER : PURCHASED);
-    if (req.item != null) setFlag(req.item, NEVER);
-    for (const id of exclude) setFlag(id, NEVER);
     const blocked = (j) => {
       const it = items[j];
-      return !it || !it.inStock || (flags(j) & NEVER) !== 0;
+      return !it || !it.inStock || req.item === it.id || exclude.has(it.id) || (excludeCart && s.inCart(it.id)) || (excludePurchased && s.wasPurchased(it.id));
     };
 
-    // The catalog index of a ring entry or an item-affinity entry, remembered
-    // on the entry for this catalog generation (the engine's catalog hints).
-    const generation = this.generation;
-    const hinted = (entry, id) => {
-      if (entry.generation !== generation) {
-        entry.generation = generation;
-        entry.idx = this.index.get(id) ?? -1;
-      }
-      return entry.idx;
-    };
     const pool = [];
-    const posOf = (j) => (j >= 0 && markStamp[j] === stamp && markPos[j] !== -1 ? markPos[j] : undefined);
+    const at = new Map();
     const add = (j, reason, personal) => {
-      let pos = posOf(j);
+      let pos = at.get(j);
       if (pos === undefined) {
         pos = pool.length;
-        mark(j);
-        markPos[j] = pos;
-        pool.push({ idx: j, relation: 0, multiplier: 1, reasons: [], first: null, pin: null, excluded: false, popularOnly: true, score: 0, placement: 0, itemAffinity: 0, seen: null });
+        at.set(j, pos);
+        pool.push({ idx: j, relation: 0, multiplier: 1, reasons: [], first: null, pin: null, excluded: false, popularOnly: true, score: 0, placement: 0 });
       }
       const c = pool[pos];
       if (c.reasons.length < 4 && !c.reasons.includes(reason)) c.reasons.push(reason);
@@ -459,8 +400,8 @@ export class JsPersonalizer {
       if (!distinct.some((d) => d.item === r.item)) distinct.push(r);
     }
     for (const r of distinct) {
-      const j0 = hinted(r, r.item);
-      if (j0 === -1) continue;
+      const j0 = this.index.get(r.item);
+      if (j0 === undefined) continue;
       const src = items[j0];
       const fresh = decay(Math.max(0, now - r.ts), hl);
       for (const kk of [0, 2]) {
@@ -470,19 +411,16 @@ export class JsPersonalizer {
         }
       }
     }
-    // The tops also give the strongest scores (the engine's one pass).
-    const topCategories = s.categories.top(TOP_CATEGORIES, now, hl);
-    const topBrands = s.brands.top(TOP_BRANDS, now, hl);
-    for (const [category] of topCategories) {
+    for (const [category] of s.categories.top(TOP_CATEGORIES, now, hl)) {
       for (const j of (this.byCategory.get(category) ?? []).slice(0, PER_CATEGORY)) add(j, `category:${category}`, true);
     }
-    for (const [brand] of topBrands) {
+    for (const [brand] of s.brands.top(TOP_BRANDS, now, hl)) {
       for (const j of (this.byBrand.get(brand) ?? []).slice(0, PER_BRAND)) add(j, `brand:${brand}`, true);
     }
     for (const j of this.bestsellers.slice(0, 2 * k)) add(j, "popular", false);
 
     // The data rules read; `item` is swapped per candidate.
-    const data = { session: s.toJSON(now), context, slot, now, item: null, $live: s, $lastSeen: null, $seen: undefined, $marks: null, $idx: -1 };
+    const data = { session: s.toJSON(now), context, slot, now, item: null, $live: s, $lastSeen: null };
     const allTrue = (parts) => parts.every((p) => jsonLogic.truthy(jsonLogic.apply(p, data)));
     const live = [];
     let firstOrder = 0;
@@ -525,51 +463,30 @@ export class JsPersonalizer {
       }
     }
 
-    // Item affinities and last-seen times straight into the candidates, one
-    // pass over the affinity table and one over the ring, through the hints.
-    let maxItem = 0;
-    for (const [id, e] of s.items.m) {
-      const score = e.score * decay(now - e.at, hl);
-      maxItem = Math.max(maxItem, score);
-      const pos = posOf(hinted(e, id));
-      if (pos !== undefined) pool[pos].itemAffinity = score;
-    }
-    maxItem = Math.max(maxItem, 1e-9);
-    for (const r of s.recent) {
-      const pos = posOf(hinted(r, r.item));
-      if (pos !== undefined) pool[pos].seen = pool[pos].seen === null ? r.ts : Math.max(pool[pos].seen, r.ts);
-    }
-    const maxCat = Math.max(topCategories[0]?.[1] ?? 0, 1e-9);
-    const maxBrand = Math.max(topBrands[0]?.[1] ?? 0, 1e-9);
+    const maxItem = Math.max(s.items.max(now, hl), 1e-9);
+    const maxCat = Math.max(s.categories.max(now, hl), 1e-9);
+    const maxBrand = Math.max(s.brands.max(now, hl), 1e-9);
     const typical = s.priceCount > 0 ? s.priceSum / s.priceCount : null;
-    let lastSeen = null;
-    data.$lastSeen = () => {
-      if (lastSeen === null) {
-        lastSeen = new Map();
-        for (const r of s.recent) lastSeen.set(r.item, Math.max(lastSeen.get(r.item) ?? -Infinity, r.ts));
-      }
-      return lastSeen;
-    };
+    const lastSeen = new Map();
+    for (const r of s.recent) lastSeen.set(r.item, Math.max(lastSeen.get(r.item) ?? -Infinity, r.ts));
+    data.$lastSeen = lastSeen;
     for (const c of pool) {
       if (blocked(c.idx)) {
         c.excluded = true;
         continue;
       }
       const it = items[c.idx];
-      const seen = c.seen;
+      const seen = lastSeen.get(it.id);
       const f = {
-        item: c.itemAffinity / maxItem,
+        item: s.items.get(it.id, now, hl) / maxItem,
         category: it.category == null ? 0 : s.categories.get(it.category, now, hl) / maxCat,
         brand: it.brand == null ? 0 : s.brands.get(it.brand, now, hl) / maxBrand,
         relation: c.relation,
-        recency: seen === null ? 0 : decay(now - seen, hl),
+        recency: seen === undefined ? 0 : decay(now - seen, hl),
         popularity: it.popularity,
         priceFit: it.price > 0 && typical > 0 ? Math.min(it.price / typical, typical / it.price) : 0,
       };
       data.item = it.value;
-      data.$seen = seen;
-      data.$marks = flags;
-      data.$idx = c.idx;
       for (const rule of live) {
         const masks = rule.itemMasks;
         if (!rule.itemPart.every((p, pi) => (masks[pi] ? masks[pi][c.idx] === 1 : jsonLogic.truthy(jsonLogic.apply(p, data))))) continue;
@@ -595,30 +512,12 @@ export class JsPersonalizer {
     // Placement (pinned, then included-first in order, then the rest) as one
     // number per candidate, computed once, as the engine does.
     for (const c of ranked) c.placement = (c.pin === null ? 2 : 0) * 2 ** 40 + (c.first === null ? 1 : 0) * 2 ** 39 + (c.first ?? 0);
-    // Only the head of the order is read: select it one candidate at a time
-    // (the engine's Ranking), sorting the rest once after 24 selections.
-    const before = (a, b) => a.placement - b.placement || b.score - a.score || a.idx - b.idx;
-    let selected = 0;
-    const nextRanked = () => {
-      if (selected >= ranked.length) return null;
-      if (selected === 24) {
-        const tail = ranked.slice(24).sort(before);
-        for (let i = 0; i < tail.length; i++) ranked[24 + i] = tail[i];
-      }
-      if (selected < 24) {
-        let best = selected;
-        for (let i = selected + 1; i < ranked.length; i++) if (before(ranked[i], ranked[best]) < 0) best = i;
-        [ranked[selected], ranked[best]] = [ranked[best], ranked[selected]];
-      }
-      return ranked[selected++];
-    };
+    ranked.sort((a, b) => a.placement - b.placement || b.score - a.score || a.idx - b.idx);
     const cap = Math.max(1, Math.ceil((k * 3) / 5));
     const perCategory = new Map();
     const slots = new Array(k).fill(null);
     const rest = [];
-    for (let c = nextRanked(); c !== null; c = nextRanked()) {
-      // Pins come first: with k items taken, nothing after an unpinned one counts.
-      if (rest.length >= k && c.pin === null) break;
+    for (const c of ranked) {
       const category = items[c.idx].category ?? "";
       const n = perCategory.get(category) ?? 0;
       const exempt = c.pin !== null || c.first !== null;
