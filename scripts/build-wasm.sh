@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Builds the shipped wasm: cargo (profile `wasm`, opt-level z) -> wasm-bindgen
-# (web + nodejs glue) -> wasm-opt -Oz --converge from binaryen@132 (never Debian's
-# binaryen, see docs/TOOLCHAIN.md) -> esbuild --minify on the web glue -> a load
-# check -> dist/size.json.
+# (web + nodejs glue) -> wasm-opt (settings below) from binaryen@132 (never
+# Debian's binaryen, see docs/TOOLCHAIN.md) -> esbuild --minify on the web
+# glue -> a load check -> dist/size.json.
 #
 # Output:
 #   dist/web/edge_personalize.js + edge_personalize_bg.wasm    browser and Worker (`--target web`)
@@ -62,19 +62,22 @@ wasm-bindgen "$WASM_IN" --target web --out-dir "$STAGE/web" --out-name "$NAME"
 wasm-bindgen "$WASM_IN" --target nodejs --out-dir "$STAGE/node" --out-name "$NAME"
 cp "$STAGE/web/${NAME}_bg.wasm" "$STAGE/pre-opt.wasm"
 
-echo "==> wasm-opt -Oz ($("$WASM_OPT" --version))"
+echo "==> wasm-opt -Os --flatten --rereloop -Os --converge -ocimfs 20 ($("$WASM_OPT" --version))"
 for t in web node; do
     f="$STAGE/$t/${NAME}_bg.wasm"
     # The features Rust enabled are read from the module's target_features
     # section; it is stripped afterwards because browsers do not need it.
-    # --converge repeats -Oz until it stops shrinking (~0.3% of the gzip bytes).
+    # --converge repeats the passes until they stop shrinking (~0.3% of the gzip bytes).
     # -ocimfs 20: a function with one caller is inlined into it only up to
     # 20 bytes (binaryen's default: any size). Inlining the big parsers and
     # core calls into the export shims made the wasm 2% smaller raw but 5%
     # larger in gzip (112,170 vs 117,982 B), presumably because gzip finds
     # fewer repeats in merged functions with hundreds of locals. Costs decide
     # and track ~2-5% of speed (bench/README.md, "Fourth round: size").
-    "$WASM_OPT" -Oz --converge -ocimfs 20 --strip-debug --strip-producers --strip-target-features "$f" -o "$f.opt"
+    # -Os --flatten --rereloop -Os rather than -Oz: the relooper rebuilds the
+    # control flow from flat code, which gzip liked better (-582 B against
+    # -Oz -ocimfs 20); decide, track and rule evaluation unchanged in A/B.
+    "$WASM_OPT" -Os --flatten --rereloop -Os --converge -ocimfs 20 --strip-debug --strip-producers --strip-target-features "$f" -o "$f.opt"
     mv "$f.opt" "$f"
 done
 
