@@ -268,6 +268,41 @@ fn unseeded_engines_seed_from_crypto_in_node() {
     unseeded_engines_seed_from_crypto();
 }
 
+/// The event `track` returns to JS is serialized straight from the stored
+/// event; it must be `Event::to_value` exactly (fields, order, numbers), as
+/// the native engine stores the same events: every optional field,
+/// properties, item lists with quantities, and a `__proto__` property key
+/// (which takes `to_js`'s detour).
+#[wasm_bindgen_test]
+fn track_returns_the_stored_event_in_node() {
+    use edge_personalize::engine::{Config, Engine};
+    use edge_personalize::json;
+    let now = js_sys::Date::now();
+    let config = r#"{"seed":11,"sessionId":"s-track"}"#;
+    let mut p = edge_personalize::wasm::Personalizer::new(js(config)).expect("personalizer");
+    let mut native = Engine::new(Config::from_value(&json::parse(config).expect("config")).expect("config"), now);
+    let events = [
+        r#"{"id":"e1","type":"product_view","ts":TS,"userId":"u-1","decisionId":"d-9","item":{"id":"a","category":"c","brand":"b","price":9.5},"context":{"page":"/p/a","slot":"pdp","device":"mobile"},"properties":{"z":"y","n":-0.25,"t":true,"u":null}}"#,
+        r#"{"id":"e2","type":"add_to_cart","ts":TS,"item":{"id":"a","quantity":3}}"#,
+        r#"{"id":"e3","type":"purchase","ts":TS,"items":[{"id":"a","quantity":2,"price":1e21},{"id":"b"}],"context":{"device":"desktop"}}"#,
+        r#"{"id":"e4","type":"search","ts":TS,"query":"red shoes"}"#,
+        r#"{"id":"e5","type":"custom","ts":TS,"name":"quiz","properties":{"__proto__":"p","k":"v"}}"#,
+        r#"{"id":"e6","type":"page_view","ts":TS,"receivedAt":TS,"country":"DE","colo":"FRA","group":"holdout","sessionId":"s-other"}"#,
+        r#"{"type":"impression","ts":TS,"decisionId":"d-1","items":[{"id":"x"}],"context":{"slot":"home"}}"#,
+    ];
+    for text in events {
+        let text = text.replace("TS", &format!("{}", now - 1000.0));
+        let wasm_side = p.track(js(&text)).map(|v| json::to_json_string(&back(v)));
+        let native_side = native.track(&json::parse(&text).expect("event"), now).map(|e| json::to_json_string(&e.to_value()));
+        match (wasm_side, native_side) {
+            (Ok(w), Ok(n)) if text.contains(r#""id":"e"#) => assert_eq!(w, n, "{text}"),
+            // A generated id carries the clock: compare all but the id.
+            (Ok(w), Ok(n)) => assert_eq!(w.split_once(',').map(|x| x.1), n.split_once(',').map(|x| x.1), "{text}"),
+            (w, n) => panic!("{text}: wasm {:?}, native {:?}", w.map_err(|_| ()), n),
+        }
+    }
+}
+
 /// The decision JS receives is serialized straight from the core's
 /// `Decision`; it keeps `Decision::to_value`'s fields, order and rounding,
 /// with `ruleErrors` only when a rule failed and `modelVersion` null without a model.

@@ -54,7 +54,7 @@ pub fn from_js_at_depth(v: JsValue, path: &str, depth: usize) -> Result<Value, J
     })
 }
 
-fn has_proto_key(v: &Value) -> bool {
+pub(super) fn has_proto_key(v: &Value) -> bool {
     match v {
         Value::Object(m) => m.iter().any(|(k, v)| k == "__proto__" || has_proto_key(v)),
         Value::Array(a) => a.iter().any(has_proto_key),

@@ -2,12 +2,13 @@
 
 use wasm_bindgen::prelude::*;
 
-use super::interop::{from_js, from_js_or_text, js_err, to_js};
+use super::interop::{from_js, from_js_or_text, has_proto_key, js_err, to_js};
 use super::storage;
 use serde::ser::{Serialize, SerializeStruct, Serializer};
 
 use crate::decide::Decision;
 use crate::engine::{Config, Engine};
+use crate::event::Event;
 use crate::json::{Map, Value};
 
 /// A [`Decision`] as JS sees it: the same fields, order and values as
@@ -56,6 +57,91 @@ impl Serialize for FailureOut<'_> {
     }
 }
 
+/// A stored [`Event`] as JS sees it: the same fields, order and values as
+/// [`Event::to_value`]; tests/wasm_node.rs checks them. Serialized straight
+/// from the event, not through that value tree: building, converting and
+/// dropping the tree was a third of a wasm `track`, and fixed field names go
+/// to JS as strings serde-wasm-bindgen caches (a map's keys are decoded anew
+/// for every event).
+struct EventOut<'a>(&'a Event);
+
+struct ContextOut<'a>(&'a crate::event::Context);
+
+struct ItemRefOut<'a>(&'a crate::event::ItemRef);
+
+/// `Some` fields only, as `Event::to_value` leaves out absent ones.
+fn field_opt<S: SerializeStruct, T: Serialize>(o: &mut S, key: &'static str, v: &Option<T>) -> Result<(), S::Error> {
+    match v {
+        Some(v) => o.serialize_field(key, v),
+        None => Ok(()),
+    }
+}
+
+impl Serialize for EventOut<'_> {
+    fn serialize<S: Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        let e = self.0;
+        let mut o = ser.serialize_struct("Event", 16)?;
+        field_opt(&mut o, "id", &e.id)?;
+        o.serialize_field("type", e.kind.as_str())?;
+        field_opt(&mut o, "sessionId", &e.session_id)?;
+        field_opt(&mut o, "userId", &e.user_id)?;
+        field_opt(&mut o, "ts", &e.ts)?;
+        let c = &e.context;
+        if c.page.is_some() || c.slot.is_some() || c.device.is_some() {
+            o.serialize_field("context", &ContextOut(c))?;
+        }
+        if let Some(item) = &e.item {
+            o.serialize_field("item", &ItemRefOut(item))?;
+        }
+        if !e.items.is_empty() {
+            o.serialize_field("items", &SeqOut(e.items.iter().map(ItemRefOut)))?;
+        }
+        field_opt(&mut o, "decisionId", &e.decision_id)?;
+        field_opt(&mut o, "query", &e.query)?;
+        field_opt(&mut o, "name", &e.name)?;
+        field_opt(&mut o, "properties", &e.properties.as_ref().map(PropertiesOut))?;
+        field_opt(&mut o, "group", &e.group)?;
+        field_opt(&mut o, "receivedAt", &e.received_at)?;
+        field_opt(&mut o, "country", &e.country)?;
+        field_opt(&mut o, "colo", &e.colo)?;
+        o.end()
+    }
+}
+
+impl Serialize for ContextOut<'_> {
+    fn serialize<S: Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        let mut o = ser.serialize_struct("Context", 3)?;
+        field_opt(&mut o, "page", &self.0.page)?;
+        field_opt(&mut o, "slot", &self.0.slot)?;
+        field_opt(&mut o, "device", &self.0.device)?;
+        o.end()
+    }
+}
+
+impl Serialize for ItemRefOut<'_> {
+    fn serialize<S: Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        let it = self.0;
+        let mut o = ser.serialize_struct("Item", 5)?;
+        o.serialize_field("id", &it.id)?;
+        field_opt(&mut o, "category", &it.category)?;
+        field_opt(&mut o, "brand", &it.brand)?;
+        field_opt(&mut o, "price", &it.price)?;
+        // A number, as `Event::to_value` has it (u32 would go out as one too,
+        // but through another serde path).
+        field_opt(&mut o, "quantity", &it.quantity.map(f64::from))?;
+        o.end()
+    }
+}
+
+/// An event's free-form properties: a map with the caller's keys.
+struct PropertiesOut<'a>(&'a Map);
+
+impl Serialize for PropertiesOut<'_> {
+    fn serialize<S: Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        ser.collect_map(self.0.iter())
+    }
+}
+
 /// A sequence serialized from an iterator, without collecting it first.
 struct SeqOut<I>(I);
 
@@ -91,7 +177,14 @@ impl Personalizer {
     pub fn track(&mut self, event: JsValue) -> Result<JsValue, JsValue> {
         let v = from_js(event, "event")?;
         let ev = self.engine.track(&v, now()).map_err(js_err)?;
-        to_js(&ev.to_value())
+        // Only `properties` has the caller's keys; one named "__proto__"
+        // needs `to_js`'s detour (see there), which works on the value tree.
+        if ev.properties.as_ref().is_some_and(|p| p.iter().any(|(k, v)| k == "__proto__" || has_proto_key(v))) {
+            return to_js(&ev.to_value());
+        }
+        EventOut(&ev)
+            .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+            .map_err(|e| js_err(crate::error::Error::new(crate::error::ErrorCode::InvalidValue, "", e.to_string())))
     }
 
     /// Decides a slot: `{slot, k, context?, item?, exclude?, excludeCart?, excludePurchased?}`.
