@@ -5,7 +5,9 @@
 // times as `track_wasm_us`: the workload's 200 events into a fresh
 // Personalizer, then `free()`. "steady" times `track` alone: the same events
 // (ids stripped, so none is a duplicate) into one long-lived session, where
-// the ring and de-duplication window are full. Before timing it checks that
+// the ring and de-duplication window are full. "many" is "fresh" through
+// `trackMany(events)` (one call, nothing handed back) where a build has it,
+// else through `track` (so old builds still run). Before timing it checks that
 // both builds store the same events (the returned values as JSON).
 //   node bench/track-ab.mjs dist/bench/workload.json BUILD_A BUILD_B
 import { readFileSync } from "node:fs";
@@ -47,8 +49,16 @@ const steady = (m) => {
   const untimed = events.map(({ ts, ...e }) => e);
   return () => { for (const e of untimed) p.track(e); };
 };
+const many = (m) => {
+  if (!m.Personalizer.prototype.trackMany) return fresh(m);
+  return () => {
+    const p = new m.Personalizer(W.config);
+    p.trackMany(events);
+    p.free();
+  };
+};
 const rounds = Number(process.env.ROUNDS ?? 11);
-for (const [label, make] of [["fresh", fresh], ["steady", steady]]) {
+for (const [label, make] of [["fresh", fresh], ["steady", steady], ["many", many]]) {
   const fns = { A: make(builds.A), B: make(builds.B) };
   for (const f of Object.values(fns)) { const t = cpuNs(); while (cpuNs() - t < 400e6) f(); }
   const runs = { A: [], B: [] };

@@ -303,6 +303,45 @@ fn track_returns_the_stored_event_in_node() {
     }
 }
 
+/// `trackMany` is `track` event by event: the same events counted (equal
+/// snapshots), and at each failing position the error `track` threw (code,
+/// path, message); a batch that is not an array is WRONG_TYPE and tracks nothing.
+#[wasm_bindgen_test]
+fn track_many_tracks_as_track_does_in_node() {
+    use wasm_bindgen::JsCast;
+    let now = js_sys::Date::now();
+    let config = r#"{"seed":5,"sessionId":"s-many"}"#;
+    let events = [
+        r#"{"id":"m1","type":"product_view","ts":TS,"item":{"id":"a","category":"c","price":3}}"#,
+        r#"{"id":"m2","type":"add_to_cart","ts":TS,"item":{"id":"a","quantity":2}}"#,
+        r#"{"id":"m1","type":"page_view","ts":TS}"#,
+        r#"{"id":"m3","type":"teleport","ts":TS}"#,
+        r#"{"id":"m4","type":"product_view","ts":TS,"item":{"id":5}}"#,
+        r#""not an event""#,
+        r#"{"id":"m5","type":"purchase","ts":TS,"items":[{"id":"a","quantity":2}],"colour":"red"}"#,
+        r#"{"id":"m6","type":"purchase","ts":TS,"items":[{"id":"a","quantity":2}]}"#,
+    ]
+    .map(|e| js(&e.replace("TS", &format!("{}", now - 500.0))));
+    let describe = |e: &JsValue| -> String {
+        let get = |k: &str| js_sys::Reflect::get(e, &JsValue::from_str(k)).ok().and_then(|v| v.as_string()).unwrap_or_default();
+        assert!(e.is_instance_of::<js_sys::Error>(), "not a JS Error: {e:?}");
+        format!("{} at {:?}: {}", get("code"), get("path"), get("message"))
+    };
+    let mut one_by_one = edge_personalize::wasm::Personalizer::new(js(config)).expect("personalizer");
+    let mut batched = edge_personalize::wasm::Personalizer::new(js(config)).expect("personalizer");
+    // The same session (its start time is in the snapshot), so the snapshots compare.
+    batched.restore(&one_by_one.snapshot()).expect("restore");
+    let expected: Vec<Option<String>> = events.iter().map(|e| one_by_one.track(e.clone()).err().map(|e| describe(&e))).collect();
+    let list: js_sys::Array = events.iter().collect();
+    let outcomes = batched.track_many(list.into()).expect("an array");
+    let got: Vec<Option<String>> = outcomes.iter().map(|o| if o.is_null() { None } else { Some(describe(&o)) }).collect();
+    assert_eq!(got, expected);
+    assert_eq!(expected.iter().filter(|o| o.is_none()).count(), 3, "three events tracked: {expected:?}");
+    assert_eq!(batched.snapshot(), one_by_one.snapshot());
+    assert_eq!(code_of(batched.track_many(js(r#"{"type":"page_view"}"#))), "WRONG_TYPE");
+    assert_eq!(batched.snapshot(), one_by_one.snapshot(), "a refused batch tracks nothing");
+}
+
 /// The decision JS receives is serialized straight from the core's
 /// `Decision`; it keeps `Decision::to_value`'s fields, order and rounding,
 /// with `ruleErrors` only when a rule failed and `modelVersion` null without a model.

@@ -286,6 +286,12 @@ export class Personalizer {
   constructor(config?: PersonalizerConfig | string);
   /** Validates and applies an event; returns it as stored. Throws an `EngineError`. */
   track(event: TrackEvent): StoredEvent;
+  /**
+   * Tracks events in order as `track` would, without returning the stored events
+   * (cheaper per event). One entry per event: `null` when tracked, else the
+   * `EngineError` `track` would have thrown. Throws `WRONG_TYPE` if `events` is not an array.
+   */
+  trackMany(events: TrackEvent[]): (EngineError | null)[];
   /** The items of one slot, with scores and reasons. */
   decide(request: DecideRequest): Decision;
   /** The session as compact, versioned, checksummed bytes (a 200-event session is about 5.7 KB). */

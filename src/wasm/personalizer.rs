@@ -187,6 +187,32 @@ impl Personalizer {
             .map_err(|e| js_err(crate::error::Error::new(crate::error::ErrorCode::InvalidValue, "", e.to_string())))
     }
 
+    /// Tracks a list of events in order, as `track` would one by one, without
+    /// handing the stored events back: for callers that only need to know
+    /// which were counted (a Worker's `/v1/collect`). Returns an array as long
+    /// as `events`: `null` where the event was tracked, else the error `track`
+    /// would have thrown for it (same `code`, `path` and message). One bad
+    /// event does not stop the rest. Not an array: throws WRONG_TYPE.
+    #[wasm_bindgen(js_name = trackMany)]
+    pub fn track_many(&mut self, events: JsValue) -> Result<js_sys::Array, JsValue> {
+        let Some(list) = events.dyn_ref::<js_sys::Array>() else {
+            let e = crate::error::Error::new(crate::error::ErrorCode::WrongType, "events", "expected an array of events");
+            return Err(js_err(e));
+        };
+        let outcomes = js_sys::Array::new_with_length(list.length());
+        for (index, event) in list.iter().enumerate() {
+            let outcome = match from_js(event, "event") {
+                Ok(v) => match self.engine.track(&v, now()) {
+                    Ok(_) => JsValue::NULL,
+                    Err(e) => js_err(e),
+                },
+                Err(e) => e,
+            };
+            outcomes.set(index as u32, outcome);
+        }
+        Ok(outcomes)
+    }
+
     /// Decides a slot: `{slot, k, context?, item?, exclude?, excludeCart?, excludePurchased?}`.
     pub fn decide(&mut self, request: JsValue) -> Result<JsValue, JsValue> {
         let v = from_js(request, "request")?;
