@@ -194,6 +194,17 @@ results.catalog_load_js_ms = measure(() => new JsPersonalizer({}, W.nowMs).loadC
   { opsPerCall: events.length },
 ).map((ns) => ns / 1e3);
 
+// trackMany: the same 200 events in one call (one boundary crossing for the
+// list; each event is still converted and validated on its own).
+results.track_many_wasm_us = measure(
+  () => {
+    const p = new wasm.Personalizer(W.config);
+    p.trackMany(events);
+    p.free();
+  },
+  { opsPerCall: events.length },
+) / 1e3;
+
 // snapshot / restore of that session.
 const snap = pw.snapshot();
 results.snapshot_bytes = snap.length;
@@ -421,6 +432,7 @@ if (nativePath && existsSync(nativePath)) {
 const ratio = (a, b) => (a > 0 && b > 0 ? Number((a / b).toPrecision(3)) : null);
 results.ratio_decide_js_over_wasm = ratio(results.decide_js_us, results.decide_wasm_us);
 results.ratio_track_js_over_wasm = ratio(results.track_js_us, results.track_wasm_us);
+results.ratio_track_js_over_wasm_many = ratio(results.track_js_us, results.track_many_wasm_us);
 results.ratio_rules_jsonlogicjs_over_wasm = ratio(results.rules_jsonlogicjs_ns, results.rules_wasm_ns);
 results.ratio_rules_value_jsonlogicjs_over_wasm = ratio(results.rules_jsonlogicjs_value_ns, results.rules_wasm_value_ns);
 results.ratio_rules_per_call_jsonlogicjs_over_wasm = ratio(results.rules_jsonlogicjs_per_call_ns, results.rules_wasm_per_call_ns);
@@ -437,6 +449,7 @@ const n = results.native ?? {};
 const rows = [
   ["decide (10k items, 200 events, 25 rules, k=10)", "µs", n.decide_us, results.decide_wasm_us, results.decide_js_us],
   ["track, per event", "µs", n.track_us, results.track_wasm_us, results.track_js_us],
+  ["track, per event, 200 events in one trackMany call", "µs", n.track_us, results.track_many_wasm_us, results.track_js_us],
   ["rule condition, 25 rules over a 200-event session, compiled once, data converted once (native: Condition::matches on the same plain data; wasm: CompiledCondition.matches on a ConditionData; JS: truthy(apply))", "ns", n.rule_condition_data_ns, results.rules_wasm_ns, results.rules_jsonlogicjs_ns],
   ["the same, returning the value (native: on the live session, as decide; wasm: evaluateOn; JS: apply)", "ns", n.rule_condition_ns, results.rules_wasm_value_ns, results.rules_jsonlogicjs_value_ns],
   ["the same per call (wasm: evalCondition converts the rule and what it reads of the data, compiles)", "ns", null, results.rules_wasm_per_call_ns, results.rules_jsonlogicjs_per_call_ns],
