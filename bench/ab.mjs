@@ -5,6 +5,10 @@
 // which a loaded shared machine disturbs less than wall time. It prints
 // whether the builds and JS return the same items first.
 //   node bench/ab.mjs dist/bench/workload.json BUILD_A BUILD_B
+// EMPTY_CATALOG=1 loads an empty catalog into all three: what is left is
+// decide's fixed cost (the request in, the decision out, the session-level
+// rule parts, the decision id), for A/Bs of changes too small to see in the
+// full decide.
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { resolve } from "node:path";
@@ -19,19 +23,20 @@ const req = createRequire(import.meta.url);
 const W = JSON.parse(readFileSync(workloadPath, "utf8"));
 const cpuNs = () => { const u = process.cpuUsage(); return (u.user + u.system) * 1000; };
 const median = (xs) => { const s = [...xs].sort((x, y) => x - y); return s[s.length >> 1]; };
+const catalog = process.env.EMPTY_CATALOG === "1" ? { ...W.catalog, items: [], bestsellers: [] } : W.catalog;
 const t0 = Date.now();
 const events = W.events.map(({ offsetMs, ...e }) => ({ ...e, ts: t0 + offsetMs }));
 const wasm = (dir) => {
   const m = req(resolve(dir, "edge_personalize.js"));
   const p = new m.Personalizer(W.config);
-  p.loadCatalog(JSON.stringify(W.catalog));
+  p.loadCatalog(JSON.stringify(catalog));
   p.loadRules(JSON.stringify(W.rules));
   for (const e of events) p.track(e);
   return () => p.decide(W.request);
 };
 const js = () => {
   const p = new JsPersonalizer({ sessionId: W.config.sessionId }, events[0].ts);
-  p.loadCatalog(W.catalog);
+  p.loadCatalog(catalog);
   p.loadRules(W.rules);
   for (const e of events) p.track(e);
   return () => p.decide(W.request, Date.now());
