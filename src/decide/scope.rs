@@ -133,19 +133,21 @@ pub struct DecisionScope<'a> {
     pub item: Option<&'a Value>,
 }
 
-/// Splits `head.rest` at the first dot.
-fn head(path: &str) -> (&str, &str) {
+/// Splits `head.rest` at the first dot; the rest is `None` without a dot
+/// and `Some("")` after a trailing one (`session.counters.` reads the key
+/// "" of the counters, which a JSON walk finds nowhere, not the counters).
+fn head(path: &str) -> (&str, Option<&str>) {
     match path.split_once('.') {
-        Some((h, r)) => (h, r),
-        None => (path, ""),
+        Some((h, r)) => (h, Some(r)),
+        None => (path, None),
     }
 }
 
-fn walk<'v>(v: &'v Value, rest: &str) -> Option<Cow<'v, Value>> {
-    if rest.is_empty() {
-        Some(Cow::Borrowed(v))
-    } else {
-        v.var(rest)
+/// `v` itself without a rest, else the rest walked as a JSON walk splits it.
+fn walk<'v>(v: &'v Value, rest: Option<&str>) -> Option<Cow<'v, Value>> {
+    match rest {
+        None => Some(Cow::Borrowed(v)),
+        Some(r) => lookup_split(v, r),
     }
 }
 
@@ -236,22 +238,49 @@ impl DecisionScope<'_> {
         }))
     }
 
-    fn session_var(&self, path: &str) -> Option<Cow<'_, Value>> {
+    /// The session paths rules read most (`session.counters.<type>`,
+    /// `session.recent.length`, `session.recent.<n>.<field>`) from the
+    /// pre-split path, answered as [`Self::session_var`] answers them; `None`
+    /// for any other shape (the caller then goes the text way). About fifteen
+    /// such reads per decision re-split their text at every dot before.
+    fn session_segments(&self, path: &VarPath) -> Option<Option<Cow<'_, Value>>> {
+        let s = self.view.session;
+        let mut segs = path.segments().skip(1);
+        let (field, second, third, more) = (segs.next()?, segs.next()?, segs.next(), segs.next());
+        match (field, third, more) {
+            ("counters", None, None) if !second.is_empty() => Some(Some(Cow::Owned(Value::Number(if second == "events" {
+                crate::event::EventType::ALL.iter().map(|&t| u64::from(s.counter(t))).fold(0u64, u64::saturating_add) as f64
+            } else {
+                f64::from(s.counter(crate::event::EventType::parse(second)?))
+            })))),
+            ("recent", None, None) if second == "length" => Some(Some(Cow::Owned(Value::Number(s.recent.len() as f64)))),
+            ("recent", Some(field), None) if !field.is_empty() => {
+                let n = canonical_index(second)?;
+                let i = s.recent.len().checked_sub(n).and_then(|left| left.checked_sub(1)).and_then(|i| s.recent.get(i));
+                Some(i.and_then(|i| InteractionScope { i, now_ms: self.view.now_ms }.field(field)).map(Cow::Owned))
+            }
+            _ => None,
+        }
+    }
+
+    /// `session` (`path` `None`) or `session.<path>`.
+    fn session_var(&self, path: Option<&str>) -> Option<Cow<'_, Value>> {
         let s = self.view.session;
         let now = self.view.now_ms;
+        let Some(path) = path else { return walk(self.view.field("")?, None) };
         let (field, rest) = head(path);
-        if field == "recent" {
+        if let ("recent", Some(rest)) = (field, rest) {
             if let Some(found) = self.recent_direct(rest) {
                 return found;
             }
         }
-        match (field, rest) {
+        match (field, rest.unwrap_or_default(), rest.is_some()) {
             // Exact values straight from the session, no JSON needed.
-            ("id", "") => Some(Cow::Owned(Value::from(s.id.as_str()))),
-            ("userId", "") => s.user_id.as_deref().map(|u| Cow::Owned(Value::from(u))),
-            ("ageSeconds", "") => Some(Cow::Owned(Value::Number(((now - s.started_ms).max(0.0) / 1000.0).floor()))),
+            ("id", _, false) => Some(Cow::Owned(Value::from(s.id.as_str()))),
+            ("userId", _, false) => s.user_id.as_deref().map(|u| Cow::Owned(Value::from(u))),
+            ("ageSeconds", _, false) => Some(Cow::Owned(Value::Number(((now - s.started_ms).max(0.0) / 1000.0).floor()))),
             // One counter, without building the counters object.
-            ("counters", key) if !key.is_empty() && !key.contains('.') => {
+            ("counters", key, _) if !key.is_empty() && !key.contains('.') => {
                 if key == "events" {
                     let total = crate::event::EventType::ALL.iter().map(|&t| u64::from(s.counter(t))).fold(0u64, u64::saturating_add);
                     Some(Cow::Owned(Value::Number(total as f64)))
@@ -259,18 +288,20 @@ impl DecisionScope<'_> {
                     crate::event::EventType::parse(key).map(|t| Cow::Owned(Value::Number(f64::from(s.counter(t)))))
                 }
             }
-            ("affinity", rest) if !rest.is_empty() => {
-                let (kind, key) = head(rest);
+            ("affinity", inner, _) if !inner.is_empty() => {
+                let (kind, key) = head(inner);
                 match (AffinityKind::parse(kind), key) {
-                    (Some(k), key) if !key.is_empty() => {
+                    // One key: a dot in it would be a further step of the walk.
+                    (Some(k), Some(key)) if !key.is_empty() && !key.contains('.') => {
                         let a = s.affinity(k, key, now);
                         (a > 0.0).then_some(Cow::Owned(Value::Number(a)))
                     }
                     _ => walk(self.view.field("affinity")?, rest),
                 }
             }
-            ("", _) => walk(self.view.field("")?, ""),
-            (field, rest) => walk(self.view.field(field)?, rest),
+            // The session's JSON has no key "" (`field("")` is the whole of it).
+            ("", _, _) => None,
+            (field, _, _) => walk(self.view.field(field)?, rest),
         }
     }
 }
@@ -282,8 +313,8 @@ impl Scope for DecisionScope<'_> {
             "item" => walk(self.item?, rest),
             "context" => walk(self.context, rest),
             "session" => self.session_var(rest),
-            "slot" if rest.is_empty() => Some(Cow::Owned(Value::from(self.slot))),
-            "now" if rest.is_empty() => Some(Cow::Owned(Value::Number(self.view.now_ms))),
+            "slot" if rest.is_none() => Some(Cow::Owned(Value::from(self.slot))),
+            "now" if rest.is_none() => Some(Cow::Owned(Value::Number(self.view.now_ms))),
             _ => None,
         }
     }
@@ -294,6 +325,10 @@ impl Scope for DecisionScope<'_> {
         match path.first() {
             Some(f) if str_eq(f, "item") => path.lookup_from(self.item?, 1),
             Some(f) if str_eq(f, "context") => path.lookup_from(self.context, 1),
+            Some(f) if str_eq(f, "session") => match self.session_segments(path) {
+                Some(found) => found,
+                None => self.var(path.as_str()),
+            },
             _ => self.var(path.as_str()),
         }
     }
@@ -397,8 +432,16 @@ mod tests {
                 "session.recent.-1.item", "session.recent.length.x", "session.recent.0.nope", "session.recent.0.item.",
                 "session.recent", "session.recent.0.price.x", "session.counters.product_view", "session.counters.events",
                 "session.counters.add_to_cart", "session.counters.nope", "session.counters.search.x", "session.counters",
+                "session.counters.", "session.counters.purchase", "session.recent.2.type", "session.recent.5.type",
+                "session.recent.1.", "session.recent.x.item", "session.recent.0.item.x", "session.id",
+                // A trailing dot reads the key "", which the JSON has nowhere.
+                "session.", "session.id.", "session.ageSeconds.", "session.cart.", "slot", "slot.", "now", "now.",
+                "context", "context.", "context.device", "context.device.",
+                "session.affinity.category.shoes.x", "session.affinity.category.", "session.affinity.", "session..id",
             ] {
                 assert_eq!(scope.var(path), lookup(&data, path), "{path} ({} events)", events.len());
+                // The pre-split way (how compiled conditions read) answers the same.
+                assert_eq!(scope.var_path(&VarPath::new(path)), lookup(&data, path), "{path} split ({} events)", events.len());
             }
         }
     }
