@@ -464,7 +464,8 @@ pub fn decide_with(inp: &Inputs, req: &DecideRequest, decision_id: String, marks
         id: decision_id,
         slot: req.slot.clone(),
         items: Vec::with_capacity(k),
-        rules_fired: Vec::new(),
+        // Every rule fires at most once: one allocation, not five growths.
+        rules_fired: Vec::with_capacity(inp.rules.rules.len()),
         rule_failures: Vec::new(),
         fallback_used: false,
         group: if inp.holdout { "holdout" } else { "treatment" },
@@ -774,7 +775,9 @@ pub fn decide_with(inp: &Inputs, req: &DecideRequest, decision_id: String, marks
     }
     for c in slots.into_iter().flatten() {
         let Some(it) = cat.item(c.idx) else { continue };
-        let mut reasons: Vec<String> = c.reasons.iter().flatten().map(|r| r.render()).collect();
+        // Sized up front (a flattened iterator's hint is 0: two growths per item).
+        let mut reasons: Vec<String> = Vec::with_capacity(usize::from(c.reason_count));
+        reasons.extend(c.reasons.iter().flatten().map(|r| r.render()));
         if !personal && c.popular_only {
             // No personal signal yet: these are the best-sellers, said plainly.
             reasons = vec!["fallback:bestsellers".to_string()];
