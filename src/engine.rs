@@ -189,6 +189,13 @@ impl Engine {
 
     /// Decides the items of one slot.
     pub fn decide(&mut self, v: &Value, now_ms: f64) -> Result<Decision> {
+        self.decide_then(v, now_ms, |d| d.to_decision())
+    }
+
+    /// [`Self::decide`], handing the decision to `f` in its borrowed form
+    /// (ids, rule ids and reasons not yet copied into owned strings): for
+    /// callers that only convert it, as the wasm boundary does.
+    pub fn decide_then<R>(&mut self, v: &Value, now_ms: f64, f: impl FnOnce(&decide::DecisionRef<'_>) -> R) -> Result<R> {
         let req = DecideRequest::from_value(v)?;
         // Catalog indices for the ring and item affinities added since the
         // last decision (or for a new catalog): the decision reads them
@@ -212,7 +219,7 @@ impl Engine {
             cart_json: Some(cart_json),
             holdout,
         };
-        Ok(decide::decide_with(&inputs, &req, id, &mut self.marks))
+        Ok(f(&decide::decide_ref(&inputs, &req, id, &mut self.marks)))
     }
 
     /// The model's picks for the session so far, mapped onto the catalog and

@@ -373,3 +373,66 @@ fn decide_returns_the_documented_fields_in_node() {
     assert_eq!(keys(&errors[0]), ["rule", "code", "message"]);
     assert_eq!(errors[0].get("code").and_then(edge_personalize::Value::as_str), Some("STEP_LIMIT"));
 }
+
+/// The decision JS receives says what the native engine's `Decision` says
+/// (it is serialized from the decision's borrowed form, with each reason
+/// written into a shared buffer): the same items in order, the same reasons
+/// (rule, relation, category and brand reasons, and the best-seller fill's
+/// fixed text), fired rules, flags and slot. Scores agree to the rounding
+/// (the two engines read the clock a moment apart); the ids carry the clock.
+#[wasm_bindgen_test]
+fn decide_says_what_the_native_engine_says_in_node() {
+    use edge_personalize::engine::{Config, Engine};
+    use edge_personalize::json;
+    let config = r#"{"seed":42,"halfLifeSeconds":1800}"#;
+    let mut p = edge_personalize::wasm::Personalizer::new(js(config)).expect("personalizer");
+    p.load_catalog(JsValue::from_str(CATALOG)).expect("catalog");
+    p.load_rules(JsValue::from_str(RULES)).expect("rules");
+    let t0 = js_sys::Date::now();
+    let mut native = Engine::new(Config::from_value(&json::parse(config).expect("config")).expect("config"), t0);
+    native.load_catalog(&json::parse(CATALOG).expect("catalog")).expect("catalog");
+    native.load_rules(&json::parse(RULES).expect("rules")).expect("rules");
+    let requests = [r#"{"slot":"home","k":6}"#, r#"{"slot":"pdp","k":4,"item":"shoe-1","excludeCart":false}"#, r#"{"k":50}"#];
+    let events = [
+        r#"{"type":"product_view","ts":TS,"item":{"id":"shoe-1","category":"shoes","brand":"acme","price":80}}"#,
+        r#"{"type":"product_view","ts":TS,"item":{"id":"shoe-3","category":"shoes","brand":"acme","price":95}}"#,
+        r#"{"type":"add_to_cart","ts":TS,"item":{"id":"sock-2","category":"socks","price":9,"quantity":2}}"#,
+        r#"{"type":"search","ts":TS,"query":"laces"}"#,
+    ];
+    let mut compared = 0;
+    // Before any event (best-seller fills), then after each.
+    for step in 0..=events.len() {
+        if let Some(text) = step.checked_sub(1).and_then(|i| events.get(i)) {
+            let text = text.replace("TS", &format!("{}", t0 - 60_000.0));
+            p.track(js(&text)).expect("track");
+            native.track(&json::parse(&text).expect("event"), js_sys::Date::now()).expect("track");
+        }
+        for req in requests {
+            let wasm_side = back(p.decide(js(req)).expect("decide"));
+            let native_side = native.decide(&json::parse(req).expect("request"), js_sys::Date::now()).expect("decide").to_value();
+            for key in ["slot", "rulesFired", "ruleErrors", "fallbackUsed", "group", "modelVersion"] {
+                assert_eq!(wasm_side.get(key), native_side.get(key), "{key} of {req} after {step} events");
+            }
+            let items = |d: &edge_personalize::Value| -> Vec<(String, f64, String)> {
+                d.get("items").and_then(edge_personalize::Value::as_array).map_or_else(Vec::new, |items| {
+                    items
+                        .iter()
+                        .map(|it| {
+                            let text = |k: &str| it.get(k).map(json::to_json_string).unwrap_or_default();
+                            (text("id"), it.get("score").and_then(edge_personalize::Value::as_f64).unwrap_or(f64::NAN), text("reasons"))
+                        })
+                        .collect()
+                })
+            };
+            let (w, n) = (items(&wasm_side), items(&native_side));
+            assert!(!w.is_empty(), "{req} after {step} events decided nothing");
+            assert_eq!(w.len(), n.len(), "{req} after {step} events");
+            for (a, b) in w.iter().zip(&n) {
+                assert_eq!((&a.0, &a.2), (&b.0, &b.2), "{req} after {step} events");
+                assert!((a.1 - b.1).abs() <= 2e-4, "{req} after {step} events: scores {} and {}", a.1, b.1);
+            }
+            compared += w.len();
+        }
+    }
+    wasm_bindgen_test::console_log!("decide in Node = native: {compared} items compared");
+}

@@ -195,6 +195,91 @@ impl Decision {
     }
 }
 
+/// A decision as [`decide_ref`] makes it: item ids, rule ids and reasons
+/// borrowed from the inputs, no text built. [`DecisionRef::to_decision`] gives
+/// the [`Decision`]; the wasm boundary serializes this form straight to JS,
+/// each reason written into one reused buffer (rendering ~40 reasons and
+/// copying ~25 ids into owned strings, then freeing them, was ~6% of a wasm decide).
+pub struct DecisionRef<'a> {
+    pub id: String,
+    pub slot: String,
+    pub items: Vec<ItemRef<'a>>,
+    pub rules_fired: Vec<&'a str>,
+    pub rule_failures: Vec<RuleFailure>,
+    pub fallback_used: bool,
+    pub group: &'static str,
+    pub model_version: Option<&'a str>,
+}
+
+/// One chosen item of a [`DecisionRef`].
+pub struct ItemRef<'a> {
+    pub id: &'a str,
+    pub score: f64,
+    reasons: ItemReasons<'a>,
+}
+
+#[derive(Clone, Copy)]
+enum ItemReasons<'a> {
+    /// The candidate's reasons, from the front.
+    Kept([Option<Reason<'a>>; MAX_REASONS]),
+    /// One fixed reason (the best-seller fills).
+    Fixed(&'static str),
+}
+
+impl ItemRef<'_> {
+    /// How many reasons the item has.
+    pub fn reason_count(&self) -> usize {
+        match &self.reasons {
+            ItemReasons::Kept(kept) => kept.iter().flatten().count(),
+            ItemReasons::Fixed(_) => 1,
+        }
+    }
+
+    /// Each reason as text, in order: written into `buf` (cleared first) and handed to `each`.
+    pub fn each_reason<E>(&self, buf: &mut String, mut each: impl FnMut(&str) -> std::result::Result<(), E>) -> std::result::Result<(), E> {
+        match &self.reasons {
+            ItemReasons::Kept(kept) => {
+                for r in kept.iter().flatten() {
+                    buf.clear();
+                    r.write_into(buf);
+                    each(buf)?;
+                }
+                Ok(())
+            }
+            ItemReasons::Fixed(text) => each(text),
+        }
+    }
+
+    /// The reasons as owned text.
+    pub fn reasons(&self) -> Vec<String> {
+        match &self.reasons {
+            ItemReasons::Kept(kept) => {
+                // Sized up front (a flattened iterator's hint is 0: two growths per item).
+                let mut out = Vec::with_capacity(self.reason_count());
+                out.extend(kept.iter().flatten().map(|r| r.render()));
+                out
+            }
+            ItemReasons::Fixed(text) => vec![(*text).to_string()],
+        }
+    }
+}
+
+impl DecisionRef<'_> {
+    /// The owned [`Decision`] with the same content.
+    pub fn to_decision(&self) -> Decision {
+        Decision {
+            id: self.id.clone(),
+            slot: self.slot.clone(),
+            items: self.items.iter().map(|it| DecidedItem { id: it.id.to_string(), score: it.score, reasons: it.reasons() }).collect(),
+            rules_fired: self.rules_fired.iter().map(|r| (*r).to_string()).collect(),
+            rule_failures: self.rule_failures.clone(),
+            fallback_used: self.fallback_used,
+            group: self.group,
+            model_version: self.model_version.map(str::to_string),
+        }
+    }
+}
+
 /// A score as a decision reports it: four decimals.
 pub fn rounded_score(score: f64) -> f64 {
     (score * 1e4).round() / 1e4
@@ -253,22 +338,34 @@ impl PartialEq for Reason<'_> {
     }
 }
 
-impl Reason<'_> {
+impl<'a> Reason<'a> {
+    /// The text: a fixed word, or `prefix:name`.
+    fn parts(self) -> (&'static str, Option<&'a str>) {
+        match self {
+            Reason::Relation(kind, src) => (kind.as_str(), Some(src)),
+            Reason::Category(c) => ("category", Some(c)),
+            Reason::Brand(b) => ("brand", Some(b)),
+            Reason::Model => ("model", None),
+            Reason::Popular => ("popular", None),
+            Reason::Rule(id) => ("rule", Some(id)),
+        }
+    }
+
+    /// Appends the text to `buf`. Concatenation, not `format!`: the
+    /// formatting machinery was a twelfth of a wasm decision for these strings.
+    fn write_into(self, buf: &mut String) {
+        let (prefix, rest) = self.parts();
+        buf.push_str(prefix);
+        if let Some(rest) = rest {
+            buf.push(':');
+            buf.push_str(rest);
+        }
+    }
+
     fn render(self) -> String {
-        // Concatenation, not `format!`: the formatting machinery was a
-        // twelfth of a wasm decision for these ten-odd strings.
-        let (prefix, rest) = match self {
-            Reason::Relation(kind, src) => (kind.as_str(), src),
-            Reason::Category(c) => ("category", c),
-            Reason::Brand(b) => ("brand", b),
-            Reason::Model => return "model".to_string(),
-            Reason::Popular => return "popular".to_string(),
-            Reason::Rule(id) => ("rule", id),
-        };
-        let mut s = String::with_capacity(prefix.len().saturating_add(1).saturating_add(rest.len()));
-        s.push_str(prefix);
-        s.push(':');
-        s.push_str(rest);
+        let (prefix, rest) = self.parts();
+        let mut s = String::with_capacity(prefix.len().saturating_add(1).saturating_add(rest.map_or(0, str::len)));
+        self.write_into(&mut s);
         s
     }
 }
@@ -456,11 +553,16 @@ pub fn decide(inp: &Inputs, req: &DecideRequest, decision_id: String) -> Decisio
 /// [`decide`] with the per-item marks kept by the caller (the engine keeps
 /// one between decisions, so the flat array is not allocated per decision).
 pub fn decide_with(inp: &Inputs, req: &DecideRequest, decision_id: String, marks: &mut Marks) -> Decision {
+    decide_ref(inp, req, decision_id, marks).to_decision()
+}
+
+/// [`decide_with`] with the decision's texts borrowed from the inputs.
+pub fn decide_ref<'a>(inp: &Inputs<'a>, req: &DecideRequest, decision_id: String, marks: &mut Marks) -> DecisionRef<'a> {
     let s = inp.session;
     let cat = inp.catalog;
     let now = inp.now_ms;
     let k = req.k.clamp(1, MAX_DECISION_K);
-    let mut decision = Decision {
+    let mut decision = DecisionRef {
         id: decision_id,
         slot: req.slot.clone(),
         items: Vec::with_capacity(k),
@@ -469,7 +571,7 @@ pub fn decide_with(inp: &Inputs, req: &DecideRequest, decision_id: String, marks
         rule_failures: Vec::new(),
         fallback_used: false,
         group: if inp.holdout { "holdout" } else { "treatment" },
-        model_version: inp.model_version.map(str::to_string),
+        model_version: inp.model_version,
     };
     // Items never shown, the cart and the purchases, marked by catalog index
     // once: ids outside the catalog can never be candidates, and the
@@ -581,7 +683,7 @@ pub fn decide_with(inp: &Inputs, req: &DecideRequest, decision_id: String, marks
                     }
                 }
                 if added {
-                    decision.rules_fired.push(rule.id.clone());
+                    decision.rules_fired.push(&rule.id);
                 }
             }
             Action::Pin { position, item: Some(id) } => {
@@ -590,7 +692,7 @@ pub fn decide_with(inp: &Inputs, req: &DecideRequest, decision_id: String, marks
                     if c.pin.is_none() {
                         c.pin = Some(*position);
                     }
-                    decision.rules_fired.push(rule.id.clone());
+                    decision.rules_fired.push(&rule.id);
                 }
             }
             _ => live.push(ri),
@@ -708,7 +810,7 @@ pub fn decide_with(inp: &Inputs, req: &DecideRequest, decision_id: String, marks
             c.note(Reason::Rule(&rule.id));
             if !*fired {
                 *fired = true;
-                decision.rules_fired.push(rule.id.clone());
+                decision.rules_fired.push(&rule.id);
             }
         }
         c.score = inp.scorer.score(&c.features) * c.multiplier;
@@ -775,15 +877,14 @@ pub fn decide_with(inp: &Inputs, req: &DecideRequest, decision_id: String, marks
     }
     for c in slots.into_iter().flatten() {
         let Some(it) = cat.item(c.idx) else { continue };
-        // Sized up front (a flattened iterator's hint is 0: two growths per item).
-        let mut reasons: Vec<String> = Vec::with_capacity(usize::from(c.reason_count));
-        reasons.extend(c.reasons.iter().flatten().map(|r| r.render()));
-        if !personal && c.popular_only {
+        let reasons = if !personal && c.popular_only {
             // No personal signal yet: these are the best-sellers, said plainly.
-            reasons = vec!["fallback:bestsellers".to_string()];
             decision.fallback_used = true;
-        }
-        decision.items.push(DecidedItem { id: it.id.clone(), score: c.score, reasons });
+            ItemReasons::Fixed("fallback:bestsellers")
+        } else {
+            ItemReasons::Kept(c.reasons)
+        };
+        decision.items.push(ItemRef { id: &it.id, score: c.score, reasons });
     }
 
     // 5. Fallback when fewer than k qualify.
@@ -863,7 +964,7 @@ impl<T: Copy> Iterator for Ranking<T> {
     }
 }
 
-fn fill_from_bestsellers(cat: &Catalog, k: usize, blocked: &dyn Fn(u32) -> bool, d: &mut Decision, reason: &str) {
+fn fill_from_bestsellers<'a>(cat: &'a Catalog, k: usize, blocked: &dyn Fn(u32) -> bool, d: &mut DecisionRef<'a>, reason: &'static str) {
     for &j in cat.bestsellers() {
         if d.items.len() >= k {
             break;
@@ -872,7 +973,7 @@ fn fill_from_bestsellers(cat: &Catalog, k: usize, blocked: &dyn Fn(u32) -> bool,
         if blocked(j) || d.items.iter().any(|x| x.id == it.id) {
             continue;
         }
-        d.items.push(DecidedItem { id: it.id.clone(), score: 0.0, reasons: vec![reason.to_string()] });
+        d.items.push(ItemRef { id: &it.id, score: 0.0, reasons: ItemReasons::Fixed(reason) });
     }
 }
 

@@ -6,26 +6,38 @@ use super::interop::{from_js, from_js_or_text, has_proto_key, js_err, to_js};
 use super::storage;
 use serde::ser::{Serialize, SerializeStruct, Serializer};
 
-use crate::decide::Decision;
+use crate::decide::DecisionRef;
 use crate::engine::{Config, Engine};
 use crate::event::Event;
 use crate::json::{Map, Value};
 
-/// A [`Decision`] as JS sees it: the same fields, order and values as
-/// [`Decision::to_value`] (the native API's form); tests/wasm_node.rs checks them.
-struct DecisionOut<'a>(&'a Decision);
+/// A decision as JS sees it: the same fields, order and values as
+/// [`crate::decide::Decision::to_value`] (the native API's form);
+/// tests/wasm_node.rs checks them. Serialized from the borrowed form, so
+/// ids and rule ids go to JS without an owned copy, and each reason is
+/// written into `buf` (one buffer for the decision) instead of a string of its own.
+struct DecisionOut<'a, 'd> {
+    decision: &'a DecisionRef<'d>,
+    buf: &'a std::cell::Cell<String>,
+}
 
-struct ItemOut<'a>(&'a crate::decide::DecidedItem);
+struct ItemOut<'a, 'd> {
+    item: &'a crate::decide::ItemRef<'d>,
+    buf: &'a std::cell::Cell<String>,
+}
+
+struct ReasonsOut<'a, 'd>(ItemOut<'a, 'd>);
 
 struct FailureOut<'a>(&'a crate::decide::RuleFailure);
 
-impl Serialize for DecisionOut<'_> {
+impl Serialize for DecisionOut<'_, '_> {
     fn serialize<S: Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
-        let d = self.0;
+        let d = self.decision;
+        let buf = self.buf;
         let mut o = ser.serialize_struct("Decision", 8)?;
         o.serialize_field("decisionId", &d.id)?;
         o.serialize_field("slot", &d.slot)?;
-        o.serialize_field("items", &SeqOut(d.items.iter().map(ItemOut)))?;
+        o.serialize_field("items", &SeqOut(d.items.iter().map(|item| ItemOut { item, buf })))?;
         o.serialize_field("rulesFired", &d.rules_fired)?;
         if !d.rule_failures.is_empty() {
             o.serialize_field("ruleErrors", &SeqOut(d.rule_failures.iter().map(FailureOut)))?;
@@ -37,13 +49,27 @@ impl Serialize for DecisionOut<'_> {
     }
 }
 
-impl Serialize for ItemOut<'_> {
+impl Serialize for ItemOut<'_, '_> {
     fn serialize<S: Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
         let mut o = ser.serialize_struct("Item", 3)?;
-        o.serialize_field("id", &self.0.id)?;
-        o.serialize_field("score", &crate::decide::rounded_score(self.0.score))?;
-        o.serialize_field("reasons", &self.0.reasons)?;
+        o.serialize_field("id", self.item.id)?;
+        o.serialize_field("score", &crate::decide::rounded_score(self.item.score))?;
+        o.serialize_field("reasons", &ReasonsOut(ItemOut { item: self.item, buf: self.buf }))?;
         o.end()
+    }
+}
+
+impl Serialize for ReasonsOut<'_, '_> {
+    fn serialize<S: Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        let ItemOut { item, buf } = &self.0;
+        let mut seq = ser.serialize_seq(Some(item.reason_count()))?;
+        // Taken out and put back (an empty string costs no allocation).
+        let mut text = buf.take();
+        let done = item.each_reason(&mut text, |r| seq.serialize_element(r));
+        buf.set(text);
+        done?;
+        seq.end()
     }
 }
 
@@ -216,13 +242,15 @@ impl Personalizer {
     /// Decides a slot: `{slot, k, context?, item?, exclude?, excludeCart?, excludePurchased?}`.
     pub fn decide(&mut self, request: JsValue) -> Result<JsValue, JsValue> {
         let v = from_js(request, "request")?;
-        let d = self.engine.decide(&v, now()).map_err(js_err)?;
         // Straight from the decision, not through `Decision::to_value`:
         // building and then dropping that value tree (every id and reason
         // copied once more) was a tenth of a wasm decide. Its keys are fixed
         // names, so the `__proto__` detour of `to_js` never applies.
-        DecisionOut(&d)
-            .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        let buf = std::cell::Cell::new(String::with_capacity(64));
+        let out = self.engine.decide_then(&v, now(), |decision| {
+            DecisionOut { decision, buf: &buf }.serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        });
+        out.map_err(js_err)?
             .map_err(|e| js_err(crate::error::Error::new(crate::error::ErrorCode::InvalidValue, "", e.to_string())))
     }
 
