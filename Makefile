@@ -44,7 +44,7 @@ test: setup ## Install what is missing, build, then run every test target (CI: .
 demo: ## Build, install, start every demo server, print the storefront URL (Ctrl-C stops all)
 	@scripts/demo.sh
 
-bench: ## Benchmarks (native, Node wasm vs json-logic-js and plain JS, bundle sizes) -> dist/bench.json
+bench: ## Benchmarks (native, Node and headless Chromium wasm vs json-logic-js and plain JS, bundle sizes) -> dist/bench.json
 	@scripts/bench.sh
 
 clean: ## Remove build output (dist/) and stale server pid files (.run/)

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# `make bench`: the native and the Node benchmarks on one shared workload.
+# `make bench`: the native, Node and headless Chromium benchmarks on one shared workload.
 # Not part of `make test`; no timing is asserted anywhere. Output:
 #   dist/bench/workload.json   the workload (10k items, 200 events, 25 rules)
 #   dist/bench/native.json     native Rust medians (examples/bench_native.rs)
-#   dist/bench.json            everything, with ratios; a markdown table on stdout
+#   dist/bench.json            everything, with ratios (bench/browser.mjs adds the
+#                              headless Chromium medians); markdown tables on stdout
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -24,3 +25,6 @@ echo "==> native (cargo run --release --example bench_native)"
 cargo run --quiet --release -p edge-personalize --example bench_native -- dist/bench/workload.json $conformance >dist/bench/native.json
 echo "==> node (wasm vs plain JS)"
 node bench/node.mjs dist/bench/workload.json dist/bench/native.json
+scripts/ensure-tools.sh chromium
+echo "==> headless Chromium (wasm for the web vs plain JS, in one page)"
+node bench/browser.mjs dist/bench/workload.json
