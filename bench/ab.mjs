@@ -12,6 +12,7 @@
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { resolve } from "node:path";
+import { cpuNs, median } from "./timing.mjs";
 import { JsPersonalizer } from "./js-engine.mjs";
 
 const [workloadPath, a, b] = process.argv.slice(2);
@@ -21,8 +22,6 @@ if (!workloadPath || !a || !b) {
 }
 const req = createRequire(import.meta.url);
 const W = JSON.parse(readFileSync(workloadPath, "utf8"));
-const cpuNs = () => { const u = process.cpuUsage(); return (u.user + u.system) * 1000; };
-const median = (xs) => { const s = [...xs].sort((x, y) => x - y); return s[s.length >> 1]; };
 const catalog = process.env.EMPTY_CATALOG === "1" ? { ...W.catalog, items: [], bestsellers: [] } : W.catalog;
 const t0 = Date.now();
 const events = W.events.map(({ offsetMs, ...e }) => ({ ...e, ts: t0 + offsetMs }));

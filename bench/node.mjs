@@ -15,6 +15,7 @@ import { gzipSync } from "node:zlib";
 import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
 import { JsPersonalizer, installMerchantOps } from "./js-engine.mjs";
+import { cpuNs, median } from "./timing.mjs";
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), "..");
 const toolsRequire = createRequire(join(repo, "tools", "package.json"));
@@ -33,21 +34,8 @@ const W = JSON.parse(workloadText);
 const catalogText = JSON.stringify(W.catalog);
 
 // ---------------------------------------------------------------- timing
-// CPU time of this process in ns, not wall time: on the shared 2-core
-// machine (load average 4-7 while other jobs build) wall time mostly measured
-// the scheduler, and even the alternating batches' ratios moved 3.2x-4.5x
-// between runs. CPU time counts what each competitor costs, including V8's
-// own GC and compiler threads for the JS side. Resolution is 1 us; batches
-// run >= 20 ms.
-const now = () => {
-  const u = process.cpuUsage();
-  return (u.user + u.system) * 1000;
-};
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
+// CPU time (bench/timing.mjs says why); batches run >= 20 ms.
+const now = cpuNs;
 /**
  * Median ns per operation. `fn(i)` runs `opsPerCall` operations; `setup()`
  * (untimed) runs before each batch when given.

@@ -11,6 +11,7 @@
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { resolve } from "node:path";
+import { cpuNs, median } from "./timing.mjs";
 import { installMerchantOps } from "./js-engine.mjs";
 
 const [workloadPath, conformancePath, ...builds] = process.argv.slice(2);
@@ -22,8 +23,6 @@ const req = createRequire(import.meta.url);
 const jsonLogic = installMerchantOps();
 const W = JSON.parse(readFileSync(workloadPath, "utf8"));
 const cases = JSON.parse(readFileSync(conformancePath, "utf8")).filter((c) => typeof c === "object" && c !== null);
-const cpuNs = () => { const u = process.cpuUsage(); return (u.user + u.system) * 1000; };
-const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[s.length >> 1]; };
 
 // The rule data as bench/node.mjs builds it: the session as state() reports it.
 const first = req(resolve(builds[0], "edge_personalize.js"));

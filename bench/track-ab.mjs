@@ -13,6 +13,7 @@
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { resolve } from "node:path";
+import { cpuNs, median } from "./timing.mjs";
 
 const [workloadPath, a, b] = process.argv.slice(2);
 if (!workloadPath || !a || !b) {
@@ -21,8 +22,6 @@ if (!workloadPath || !a || !b) {
 }
 const req = createRequire(import.meta.url);
 const W = JSON.parse(readFileSync(workloadPath, "utf8"));
-const cpuNs = () => { const u = process.cpuUsage(); return (u.user + u.system) * 1000; };
-const median = (xs) => { const s = [...xs].sort((x, y) => x - y); return s[s.length >> 1]; };
 const t0 = Date.now();
 const events = W.events.map(({ offsetMs, ...e }) => ({ ...e, ts: t0 + offsetMs }));
 const builds = { A: req(resolve(a, "edge_personalize.js")), B: req(resolve(b, "edge_personalize.js")) };
