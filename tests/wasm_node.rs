@@ -230,7 +230,9 @@ fn allocator_reuses_blocks_and_keeps_contents() {
         // The same workload every round: after the first, every request finds
         // a freed block of its class.
         let mut rng = fastrand::Rng::with_seed(5);
-        let mut held: Vec<Vec<u8>> = Vec::new();
+        // Each block with the byte it was filled with: a block that another
+        // allocation overlapped and refilled entirely is caught too.
+        let mut held: Vec<(u8, Vec<u8>)> = Vec::new();
         for i in 0..3000usize {
             let len = match i % 10 {
                 0 => rng.usize(4096..70_000),
@@ -241,16 +243,15 @@ fn allocator_reuses_blocks_and_keeps_contents() {
             if i % 7 == 0 {
                 v.extend(std::iter::repeat_n((i % 251) as u8, rng.usize(0..5000)));
             }
-            held.push(v);
+            held.push(((i % 251) as u8, v));
             if i % 3 == 0 {
                 // Free some early, so lists fill and refill within the round.
                 let victim = rng.usize(0..held.len());
                 held.swap_remove(victim);
             }
         }
-        for v in &held {
-            let want = v.first().copied().unwrap_or(0);
-            assert!(v.iter().all(|&b| b == want), "a block was overwritten by another");
+        for (want, v) in &held {
+            assert!(v.iter().all(|b| b == want), "a block was overwritten by another");
         }
         let aligned: Vec<Box<[u128; 3]>> = (0..100).map(|i| Box::new([i as u128; 3])).collect();
         assert!(aligned.iter().all(|b| (b.as_ptr() as usize) % std::mem::align_of::<u128>() == 0));

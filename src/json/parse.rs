@@ -398,7 +398,7 @@ fn dedup(entries: Vec<(String, Value)>) -> Vec<(String, Value)> {
         let key = |i: u32| entries.get(i as usize).map_or("", |(k, _)| k.as_str());
         let mut by_key: Vec<u32> = (0..entries.len() as u32).collect();
         crate::order::sort_by(&mut by_key, &|&a, &b| key(a).cmp(key(b)));
-        let mut first_of: Vec<usize> = (0..entries.len()).collect();
+        let mut first_of: Vec<usize> = vec![0; entries.len()];
         let (mut run_head, mut prev) = (0u32, None);
         for &i in &by_key {
             if prev.is_none_or(|p| key(p) != key(i)) {

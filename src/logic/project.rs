@@ -77,11 +77,6 @@ impl Projection {
         out
     }
 
-    /// Whether any element of an array is needed (an `each` part).
-    pub fn reads_every_element(&self) -> bool {
-        self.whole || self.each.is_some()
-    }
-
     fn mark_whole(&mut self) {
         self.whole = true;
         self.fields = Vec::new();

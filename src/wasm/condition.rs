@@ -17,6 +17,9 @@ use crate::logic::{Condition, Projection};
 #[wasm_bindgen]
 pub struct CompiledCondition {
     condition: Condition,
+    /// What `condition` can read: fixed by the rule, so found once here,
+    /// not on every `evaluate`.
+    reads: Projection,
 }
 
 /// `new ConditionData(data)`: plain data converted into wasm once.
@@ -38,13 +41,15 @@ impl CompiledCondition {
     #[wasm_bindgen(constructor)]
     pub fn new(condition: JsValue) -> Result<CompiledCondition, JsValue> {
         let rule = from_js(condition, "condition")?;
-        Ok(CompiledCondition { condition: Condition::compile(&rule).map_err(js_err)? })
+        let condition = Condition::compile(&rule).map_err(js_err)?;
+        let reads = condition.reads();
+        Ok(CompiledCondition { condition, reads })
     }
 
     /// The condition's value on plain JS data, as `evalCondition` gives it
     /// (converting only what the condition can read).
     pub fn evaluate(&self, data: JsValue) -> Result<JsValue, JsValue> {
-        let data = data_for(&self.condition, &data)?;
+        let data = project(&data, &self.reads, 0)?;
         to_js(&self.condition.eval(&data).map_err(js_err)?)
     }
 

@@ -56,10 +56,22 @@ pub fn from_js_at_depth(v: JsValue, path: &str, depth: usize) -> Result<Value, J
 
 pub(super) fn has_proto_key(v: &Value) -> bool {
     match v {
-        Value::Object(m) => m.iter().any(|(k, v)| k == "__proto__" || has_proto_key(v)),
+        Value::Object(m) => map_has_proto_key(m),
         Value::Array(a) => a.iter().any(has_proto_key),
         _ => false,
     }
+}
+
+/// [`has_proto_key`] for an object's members (e.g. an event's `properties`).
+pub(super) fn map_has_proto_key(m: &crate::json::Map) -> bool {
+    m.iter().any(|(k, v)| k == "__proto__" || has_proto_key(v))
+}
+
+/// A failure of serde-wasm-bindgen writing a value to JS, as the engine's
+/// typed error (it does not happen for values the core produced; kept typed
+/// so the facade never panics or throws a bare string).
+pub(super) fn ser_err(e: impl core::fmt::Display) -> JsValue {
+    to_js_error(&Error::new(ErrorCode::InvalidValue, "", e.to_string()))
 }
 
 /// Like [`from_js`], but a string is parsed as JSON text first (for rules,
@@ -83,6 +95,5 @@ pub fn to_js(v: &Value) -> Result<JsValue, JsValue> {
         return js_sys::JSON::parse(&json::to_json_string(v))
             .map_err(|_| to_js_error(&Error::new(ErrorCode::InvalidValue, "", "value not representable in JS")));
     }
-    v.serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-        .map_err(|e| to_js_error(&Error::new(ErrorCode::InvalidValue, "", e.to_string())))
+    v.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).map_err(ser_err)
 }

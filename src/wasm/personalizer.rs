@@ -2,7 +2,7 @@
 
 use wasm_bindgen::prelude::*;
 
-use super::interop::{from_js, from_js_or_text, has_proto_key, js_err, to_js};
+use super::interop::{from_js, from_js_or_text, js_err, map_has_proto_key, ser_err, to_js};
 use super::storage;
 use serde::ser::{Serialize, SerializeStruct, Serializer};
 
@@ -205,12 +205,10 @@ impl Personalizer {
         let ev = self.engine.track(&v, now()).map_err(js_err)?;
         // Only `properties` has the caller's keys; one named "__proto__"
         // needs `to_js`'s detour (see there), which works on the value tree.
-        if ev.properties.as_ref().is_some_and(|p| p.iter().any(|(k, v)| k == "__proto__" || has_proto_key(v))) {
+        if ev.properties.as_ref().is_some_and(map_has_proto_key) {
             return to_js(&ev.to_value());
         }
-        EventOut(&ev)
-            .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-            .map_err(|e| js_err(crate::error::Error::new(crate::error::ErrorCode::InvalidValue, "", e.to_string())))
+        EventOut(&ev).serialize(&serde_wasm_bindgen::Serializer::json_compatible()).map_err(ser_err)
     }
 
     /// Tracks a list of events in order, as `track` would one by one, without
@@ -250,8 +248,7 @@ impl Personalizer {
         let out = self.engine.decide_then(&v, now(), |decision| {
             DecisionOut { decision, buf: &buf }.serialize(&serde_wasm_bindgen::Serializer::json_compatible())
         });
-        out.map_err(js_err)?
-            .map_err(|e| js_err(crate::error::Error::new(crate::error::ErrorCode::InvalidValue, "", e.to_string())))
+        out.map_err(js_err)?.map_err(ser_err)
     }
 
     /// The session as compact bytes, for storage in the page or at the edge.
