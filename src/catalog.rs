@@ -98,15 +98,15 @@ struct IdIndex {
 
 const EMPTY_SLOT: u32 = u32::MAX;
 
-/// The Fx mix over 8-byte words and the length (ids differ mostly at their ends).
+/// The Fx mix over the length and the id's 8-byte words (ids differ mostly
+/// at their ends, so every word counts).
 #[inline(always)]
 fn id_hash(id: &str) -> u64 {
-    const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
-    let mut h = (id.len() as u64).wrapping_mul(SEED);
-    for chunk in id.as_bytes().chunks(8) {
-        h = (h.rotate_left(5) ^ word(chunk)).wrapping_mul(SEED);
-    }
-    h
+    use core::hash::Hasher;
+    let mut h = crate::decide::fxhash::FxHasher::default();
+    h.write_usize(id.len());
+    h.write(id.as_bytes());
+    h.finish()
 }
 
 use crate::decide::fxhash::word;

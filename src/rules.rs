@@ -229,7 +229,8 @@ fn parse_action(v: &Value) -> Result<Action> {
         "pin" => &["position", "item"],
         "exclude" => &[],
         "include_related" => &["of", "relation", "limit", "placement", "factor"],
-        _ => &[],
+        // An unknown type is the error, not the fields that came with it.
+        other => return Err(unknown_action(other)),
     };
     if let Some(key) = o.keys().find(|k| *k != "type" && !fields.contains(k)) {
         let echo: String = key.chars().take(MAX_ECHOED_CHARS).collect();
@@ -290,12 +291,13 @@ fn parse_action(v: &Value) -> Result<Action> {
             };
             Ok(Action::IncludeRelated { of, relation, limit: limit as usize, placement })
         }
-        other => Err(Error::new(
-            ErrorCode::InvalidValue,
-            "type",
-            format!("unknown action \"{}\"; use boost, bury, pin, exclude or include_related", other.chars().take(MAX_ECHOED_CHARS).collect::<String>()),
-        )),
+        other => Err(unknown_action(other)),
     }
+}
+
+fn unknown_action(kind: &str) -> Error {
+    let echo: String = kind.chars().take(MAX_ECHOED_CHARS).collect();
+    Error::new(ErrorCode::InvalidValue, "type", format!("unknown action \"{echo}\"; use boost, bury, pin, exclude or include_related"))
 }
 
 fn time_field(v: Option<&Value>, path: &str) -> Result<Option<f64>> {
@@ -417,6 +419,8 @@ mod tests {
              ErrorCode::UnknownOperator, "rules[1].condition.and[1]"),
             (r#"{"rules":[{"id":"a"}]}"#, ErrorCode::MissingField, "rules[0].action"),
             (r#"{"rules":[{"id":"a","action":{"type":"teleport"}}]}"#, ErrorCode::InvalidValue, "rules[0].action.type"),
+            // An unknown type with fields: the type is the error, not its fields.
+            (r#"{"rules":[{"id":"a","action":{"type":"teleport","factor":2}}]}"#, ErrorCode::InvalidValue, "rules[0].action.type"),
             (r#"{"rules":[{"id":"a","action":{"type":"boost","factr":3}}]}"#, ErrorCode::InvalidValue, "rules[0].action.factr"),
             (r#"{"rules":[{"id":"a","action":{"type":"exclude","item":"sku-1"}}]}"#, ErrorCode::InvalidValue, "rules[0].action.item"),
             (r#"{"rules":[{"id":"a","action":{"type":"pin","position":0,"brand":"acme"}}]}"#, ErrorCode::InvalidValue, "rules[0].action.brand"),

@@ -547,16 +547,12 @@ impl<'a> Pool<'a, '_> {
 /// Runs the decision pipeline. `decision_id` comes from the engine's id
 /// generator so the core stays free of clocks and randomness of its own.
 pub fn decide(inp: &Inputs, req: &DecideRequest, decision_id: String) -> Decision {
-    decide_with(inp, req, decision_id, &mut Marks::default())
+    decide_ref(inp, req, decision_id, &mut Marks::default()).to_decision()
 }
 
-/// [`decide`] with the per-item marks kept by the caller (the engine keeps
-/// one between decisions, so the flat array is not allocated per decision).
-pub fn decide_with(inp: &Inputs, req: &DecideRequest, decision_id: String, marks: &mut Marks) -> Decision {
-    decide_ref(inp, req, decision_id, marks).to_decision()
-}
-
-/// [`decide_with`] with the decision's texts borrowed from the inputs.
+/// [`decide`] with the decision's texts borrowed from the inputs and the
+/// per-item marks kept by the caller (the engine keeps one between
+/// decisions, so the flat array is not allocated per decision).
 pub fn decide_ref<'a>(inp: &Inputs<'a>, req: &DecideRequest, decision_id: String, marks: &mut Marks) -> DecisionRef<'a> {
     let s = inp.session;
     let cat = inp.catalog;
@@ -1027,7 +1023,7 @@ enum TypedTest {
     /// `item.<field> ==/===/!=/!== "text"` (either side): a missing field is `null`, never equal.
     Text { field: TextField, text: String, negate: bool },
     /// `item.price <op> number`, item on the left or right; an item without a price is left to the evaluator.
-    Price { op: crate::logic::DirectOp, value: f64, item_first: bool },
+    Price { op: crate::logic::Op, value: f64, item_first: bool },
     InCart,
     Purchased,
     /// `viewed_within(item.id, seconds)`: `None` when `seconds` is not a number (always false).
@@ -1036,7 +1032,7 @@ enum TypedTest {
 
 impl TypedTest {
     fn new(part: &crate::logic::Condition) -> Option<TypedTest> {
-        use crate::logic::{DirectArg, DirectOp};
+        use crate::logic::{DirectArg, Merchant, Op};
         let test = part.direct_test()?;
         fn field(path: &crate::logic::VarPath) -> Option<&str> {
             let mut segs = path.segments();
@@ -1048,34 +1044,35 @@ impl TypedTest {
         let (a, b) = (test.arg(0), test.arg(1));
         let op = test.op();
         match op {
-            DirectOp::InCart | DirectOp::Purchased if test.arg_count() == 1 => match a {
+            Op::Merchant(Merchant::InCart | Merchant::Purchased) if test.arg_count() == 1 => match a {
                 Some(DirectArg::Item(p)) if field(p) == Some("id") => {
-                    Some(if op == DirectOp::InCart { TypedTest::InCart } else { TypedTest::Purchased })
+                    Some(if op == Op::Merchant(Merchant::InCart) { TypedTest::InCart } else { TypedTest::Purchased })
                 }
                 _ => None,
             },
-            DirectOp::ViewedWithin if test.arg_count() == 2 => match (a, b) {
+            Op::Merchant(Merchant::ViewedWithin) if test.arg_count() == 2 => match (a, b) {
                 (Some(DirectArg::Item(p)), Some(DirectArg::Const(secs))) if field(p) == Some("id") => {
                     Some(TypedTest::ViewedWithin(crate::logic::number_of(secs)))
                 }
                 _ => None,
             },
-            DirectOp::Eq | DirectOp::StrictEq | DirectOp::Ne | DirectOp::StrictNe | DirectOp::Lt | DirectOp::Le | DirectOp::Gt | DirectOp::Ge => {
+            Op::Eq | Op::StrictEq | Op::Ne | Op::StrictNe | Op::Lt | Op::Le | Op::Gt | Op::Ge => {
                 let (path, constant, item_first) = match (a?, b?) {
                     (DirectArg::Item(p), DirectArg::Const(c)) => (p, c, true),
                     (DirectArg::Const(c), DirectArg::Item(p)) => (p, c, false),
                     _ => return None,
                 };
-                let equality = matches!(op, DirectOp::Eq | DirectOp::StrictEq | DirectOp::Ne | DirectOp::StrictNe);
-                match (field(path)?, constant) {
+                let equality = matches!(op, Op::Eq | Op::StrictEq | Op::Ne | Op::StrictNe);
+                let name = field(path)?;
+                match (name, constant) {
                     ("id" | "category" | "brand", Value::String(text)) if equality => Some(TypedTest::Text {
-                        field: match field(path)? {
+                        field: match name {
                             "id" => TextField::Id,
                             "category" => TextField::Category,
                             _ => TextField::Brand,
                         },
                         text: text.clone(),
-                        negate: matches!(op, DirectOp::Ne | DirectOp::StrictNe),
+                        negate: matches!(op, Op::Ne | Op::StrictNe),
                     }),
                     ("price", Value::Number(value)) => Some(TypedTest::Price { op, value: *value, item_first }),
                     _ => None,
@@ -1087,7 +1084,7 @@ impl TypedTest {
 
     /// The answer for the candidate, or `None` to ask the evaluator.
     fn matches(&self, facts: CandidateFacts<'_>, scope: &DecisionScope) -> Option<bool> {
-        use crate::logic::DirectOp;
+        use crate::logic::Op;
         let (it, idx, marks, last_seen) = facts;
         Some(match self {
             TypedTest::Text { field, text, negate } => {
@@ -1102,12 +1099,12 @@ impl TypedTest {
                 let price = it.price?;
                 let (l, r) = if *item_first { (price, *value) } else { (*value, price) };
                 match op {
-                    DirectOp::Eq | DirectOp::StrictEq => l == r,
-                    DirectOp::Ne | DirectOp::StrictNe => l != r,
-                    DirectOp::Lt => l < r,
-                    DirectOp::Le => l <= r,
-                    DirectOp::Gt => l > r,
-                    DirectOp::Ge => l >= r,
+                    Op::Eq | Op::StrictEq => l == r,
+                    Op::Ne | Op::StrictNe => l != r,
+                    Op::Lt => l < r,
+                    Op::Le => l <= r,
+                    Op::Gt => l > r,
+                    Op::Ge => l >= r,
                     _ => return None,
                 }
             }

@@ -17,7 +17,6 @@
 use std::borrow::Cow;
 
 use super::compile::{Condition, Node, Op};
-use super::merchant::Merchant;
 use super::ops::{
     js_le, js_lt, js_max, js_min, loose_eq, parse_float, push_js_string, str_to_number, strict_eq,
     substr, to_js_string, to_number, utf16_len,
@@ -180,55 +179,25 @@ impl Condition {
     }
 }
 
-/// The operator of a [`DirectTest`], for callers that answer common forms
-/// from typed data of their own.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum DirectOp {
-    Eq,
-    StrictEq,
-    Ne,
-    StrictNe,
-    Lt,
-    Le,
-    Gt,
-    Ge,
-    InCart,
-    Purchased,
-    ViewedWithin,
-    /// Another merchant operator.
-    OtherMerchant,
-}
-
 /// An argument of a [`DirectTest`]: an `item.*` read or a constant.
 #[derive(Clone, Copy, Debug)]
-pub enum DirectArg<'c> {
+pub(crate) enum DirectArg<'c> {
     Item(&'c VarPath),
     Const(&'c Value),
 }
 
 impl<'c> DirectTest<'c> {
-    pub fn op(&self) -> DirectOp {
-        match self.op {
-            Op::Eq => DirectOp::Eq,
-            Op::StrictEq => DirectOp::StrictEq,
-            Op::Ne => DirectOp::Ne,
-            Op::StrictNe => DirectOp::StrictNe,
-            Op::Lt => DirectOp::Lt,
-            Op::Le => DirectOp::Le,
-            Op::Gt => DirectOp::Gt,
-            Op::Ge => DirectOp::Ge,
-            Op::Merchant(Merchant::InCart) => DirectOp::InCart,
-            Op::Merchant(Merchant::Purchased) => DirectOp::Purchased,
-            Op::Merchant(Merchant::ViewedWithin) => DirectOp::ViewedWithin,
-            _ => DirectOp::OtherMerchant,
-        }
+    /// The operator, for callers that answer common forms from typed data
+    /// of their own (`decide`'s typed tests).
+    pub(crate) fn op(&self) -> Op {
+        self.op
     }
 
-    pub fn arg_count(&self) -> usize {
+    pub(crate) fn arg_count(&self) -> usize {
         self.args.len()
     }
 
-    pub fn arg(&self, i: usize) -> Option<DirectArg<'c>> {
+    pub(crate) fn arg(&self, i: usize) -> Option<DirectArg<'c>> {
         match self.args.get(i)? {
             Node::Var { path, .. } => Some(DirectArg::Item(path)),
             Node::Const(v) | Node::Folded { value: v, .. } => Some(DirectArg::Const(v)),

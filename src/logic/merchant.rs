@@ -108,7 +108,7 @@ fn id_of(v: &Value) -> Option<Cow<'_, str>> {
 }
 
 /// A numeric argument (JavaScript `Number(v)`), none when it is not a number.
-pub fn number_of(v: &Value) -> Option<f64> {
+pub(crate) fn number_of(v: &Value) -> Option<f64> {
     match v {
         Value::Number(n) if !n.is_nan() => Some(*n),
         Value::String(_) => Some(to_number(v)).filter(|n| !n.is_nan()),

@@ -113,8 +113,10 @@ mod project;
 
 pub use compile::Condition;
 pub use conformance::{conformance_cases, values_equal};
-pub use eval::{eval_json, truthy, DirectArg, DirectOp, DirectTest};
-pub use merchant::number_of;
+pub use eval::{eval_json, truthy, DirectTest};
+pub(crate) use compile::Op;
+pub(crate) use eval::DirectArg;
+pub(crate) use merchant::{number_of, Merchant};
 pub(crate) use merchant::{
     default_affinity, default_in_cart, default_purchased, default_viewed_category_within, default_viewed_within,
 };
