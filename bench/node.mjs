@@ -37,10 +37,6 @@ const catalogText = JSON.stringify(W.catalog);
 // CPU time (bench/timing.mjs says why); batches run >= 20 ms.
 const now = cpuNs;
 /**
- * Median ns per operation. `fn(i)` runs `opsPerCall` operations; `setup()`
- * (untimed) runs before each batch when given.
- */
-/**
  * Runs `fn` for WARM_UP_NS of CPU time (at least 3 calls) before anything is
  * timed: V8 first runs wasm through its baseline compiler and JS through its
  * interpreter, and tiers hot code up in the background. With 3 warm-up calls
@@ -53,12 +49,11 @@ function warmUp(fn) {
   for (let i = 0; i < 3 || now() - t < WARM_UP_NS; i++) fn(i);
 }
 
-function measure(fn, { opsPerCall = 1, batches = 11, minBatchNs = 20e6, setup } = {}) {
-  setup?.();
+/** Median ns per operation; `fn(i)` runs `opsPerCall` operations. */
+function measure(fn, { opsPerCall = 1, batches = 11, minBatchNs = 20e6 } = {}) {
   warmUp(fn);
   let calls = 1;
   for (;;) {
-    setup?.();
     const t = now();
     for (let i = 0; i < calls; i++) fn(i);
     if (now() - t >= minBatchNs || calls >= 1 << 20) break;
@@ -66,7 +61,6 @@ function measure(fn, { opsPerCall = 1, batches = 11, minBatchNs = 20e6, setup } 
   }
   const per = [];
   for (let b = 0; b < batches; b++) {
-    setup?.();
     const t = now();
     for (let i = 0; i < calls; i++) fn(i);
     per.push((now() - t) / (calls * opsPerCall));

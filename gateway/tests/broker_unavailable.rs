@@ -10,7 +10,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 mod common;
-use common::{free_port, Proc};
+use common::{free_port, wait_port, Proc};
 
 /// One request per connection; returns (status, lower-cased head, body).
 fn http(port: u16, method: &str, path: &str, body: &str) -> (u16, String, String) {
@@ -60,11 +60,7 @@ fn a_silent_broker_gives_503_and_overload_gives_429() {
             .spawn()
             .expect("start ep-gateway"),
     );
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "gateway did not start");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_port(port);
 
     let (status, _, body) = http(port, "GET", "/healthz", "");
     assert_eq!(status, 200);
@@ -128,11 +124,7 @@ fn a_missing_broker_fails_fast_as_retriable() {
             .spawn()
             .expect("start ep-gateway"),
     );
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "gateway did not start");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_port(port);
     let (status, head, body) = http(
         port,
         "POST",

@@ -294,7 +294,7 @@ export class Personalizer {
   trackMany(events: TrackEvent[]): (EngineError | null)[];
   /** The items of one slot, with scores and reasons. */
   decide(request: DecideRequest): Decision;
-  /** The session as compact, versioned, checksummed bytes (a 200-event session is about 5.7 KB). */
+  /** The session as compact, versioned, checksummed bytes (a 200-event session with its replay window is about 7.3 KB). */
   snapshot(): Uint8Array;
   /** Restores a snapshot. Bad bytes throw (`SNAPSHOT_CORRUPT`, `SNAPSHOT_VERSION`, `TOO_LARGE`) and leave a fresh session. */
   restore(bytes: Uint8Array | number[]): void;
