@@ -4,32 +4,23 @@
 //! while produce requests hold every in-flight slot the next one is refused at once with 429
 //! instead of queueing.
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 mod common;
-use common::{free_port, wait_port, Proc};
+use common::{free_port, request, wait_port, Proc};
 
-/// One request per connection; returns (status, lower-cased head, body).
+/// A v2 produce-style request; the reply as (status, lower-cased head, body).
 fn http(port: u16, method: &str, path: &str, body: &str) -> (u16, String, String) {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect");
-    s.set_read_timeout(Some(Duration::from_secs(30))).ok();
-    let req = format!(
-        "{method} {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/vnd.kafka.json.v2+json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
+    let r = request(
+        port,
+        method,
+        path,
+        &[("Content-Type", "application/vnd.kafka.json.v2+json")],
+        body.as_bytes(),
     );
-    s.write_all(req.as_bytes()).expect("write");
-    let mut raw = String::new();
-    let _ = s.read_to_string(&mut raw);
-    let (head, body) = raw.split_once("\r\n\r\n").expect("a response");
-    let status = head
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .expect("status");
-    (status, head.to_ascii_lowercase(), body.to_string())
+    (r.status, r.head, r.body)
 }
 
 #[test]

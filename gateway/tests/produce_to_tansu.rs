@@ -3,10 +3,7 @@
 //! HTTP with v2 and v3, then read back from the broker with rskafka and checked record by
 //! record: key, value, and the partition Java's murmur2 placement predicts.
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::process::{Command, Stdio};
-use std::time::Duration;
 
 use ep_gateway::murmur2::partition_for_key;
 use rskafka::client::partition::UnknownTopicHandling;
@@ -14,54 +11,10 @@ use rskafka::client::ClientBuilder;
 use serde_json::{json, Value};
 
 mod common;
-use common::{free_port, wait_port, Broker, Proc};
+use common::{free_port, request, wait_port, Broker, Proc, Reply};
 
 const TOKEN: &str = "it-secret-token";
 const TOPIC: &str = "it-events";
-
-struct Reply {
-    status: u16,
-    headers: String,
-    body: Vec<u8>,
-}
-
-impl Reply {
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
-    }
-}
-
-/// A minimal HTTP/1.1 client: one request per connection.
-fn http(port: u16, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect to the gateway");
-    s.set_read_timeout(Some(Duration::from_secs(30))).ok();
-    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
-    for (k, v) in headers {
-        req.push_str(&format!("{k}: {v}\r\n"));
-    }
-    req.push_str("\r\n");
-    s.write_all(req.as_bytes()).expect("write head");
-    // A refused oversize body may close the connection before we finish writing it.
-    let _ = s.write_all(body);
-    let mut raw = Vec::new();
-    let _ = s.read_to_end(&mut raw);
-    let split = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .expect("a response head");
-    let head = String::from_utf8_lossy(&raw[..split]).to_string();
-    let status = head
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .expect("a status");
-    Reply {
-        status,
-        headers: head.to_ascii_lowercase(),
-        body: raw[split + 4..].to_vec(),
-    }
-}
 
 fn auth() -> String {
     format!("Bearer {TOKEN}")
@@ -69,7 +22,7 @@ fn auth() -> String {
 
 fn post_v2(port: u16, topic: &str, body: &Value) -> Reply {
     let a = auth();
-    http(
+    request(
         port,
         "POST",
         &format!("/topics/{topic}"),
@@ -111,12 +64,12 @@ async fn produces_through_the_gateway_into_tansu() {
     wait_port(gw_port);
 
     // Health needs no token; everything else does.
-    let h = http(gw_port, "GET", "/healthz", &[], b"");
+    let h = request(gw_port, "GET", "/healthz", &[], b"");
     assert_eq!(h.status, 200);
     assert_eq!(h.json()["status"], "ok");
     let ct = [("Content-Type", "application/vnd.kafka.json.v2+json")];
     let one = json!({"records": [{"key": "s-x", "value": {"id": "x"}}]});
-    let r = http(
+    let r = request(
         gw_port,
         "POST",
         &format!("/topics/{TOPIC}"),
@@ -127,8 +80,8 @@ async fn produces_through_the_gateway_into_tansu() {
         (r.status, r.json()["error_code"].clone()),
         (401, json!(40101))
     );
-    assert!(r.headers.contains("www-authenticate: bearer"));
-    let r = http(
+    assert!(r.head.contains("www-authenticate: bearer"));
+    let r = request(
         gw_port,
         "POST",
         &format!("/topics/{TOPIC}"),
@@ -142,7 +95,7 @@ async fn produces_through_the_gateway_into_tansu() {
 
     // Wrong content type, unknown topic (which must not get created), bad partition, too large.
     let a = auth();
-    let r = http(
+    let r = request(
         gw_port,
         "POST",
         &format!("/topics/{TOPIC}"),
@@ -159,7 +112,7 @@ async fn produces_through_the_gateway_into_tansu() {
         json!({"error_code": 40401, "message": "Topic not found"})
     );
     assert_eq!(r.status, 404);
-    let topics = http(gw_port, "GET", "/topics", &[("Authorization", &a)], b"");
+    let topics = request(gw_port, "GET", "/topics", &[("Authorization", &a)], b"");
     assert_eq!(topics.status, 200);
     assert_eq!(
         topics.json(),
@@ -205,7 +158,7 @@ async fn produces_through_the_gateway_into_tansu() {
             })
             .collect();
         let r = post_v2(gw_port, TOPIC, &json!({ "records": records }));
-        assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+        assert_eq!(r.status, 200, "{}", r.body);
         let body = r.json();
         let offsets = body["offsets"].as_array().expect("offsets");
         assert_eq!(offsets.len(), 100);
@@ -228,14 +181,14 @@ async fn produces_through_the_gateway_into_tansu() {
     // v3: one record, STRING key and a header; then a wrong cluster id.
     let v3 = json!({"key": {"type": "STRING", "data": "s-v3"}, "value": {"type": "JSON", "data": {"id": "ev-v3"}},
                     "headers": [{"name": "event-id", "value": "ZXYtdjM="}]});
-    let r = http(
+    let r = request(
         gw_port,
         "POST",
         &format!("/v3/clusters/it-cluster/topics/{TOPIC}/records"),
         &[("Content-Type", "application/json"), ("Authorization", &a)],
         v3.to_string().as_bytes(),
     );
-    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    assert_eq!(r.status, 200, "{}", r.body);
     let rep = r.json();
     let p3 = partition_for_key(b"s-v3", 3) as i64;
     assert_eq!(
@@ -251,7 +204,7 @@ async fn produces_through_the_gateway_into_tansu() {
     assert_eq!(rep["value"], json!({"type": "JSON", "size": 14}));
     assert!(rep["offset"].as_i64().is_some() && rep["timestamp"].is_string());
     expected.push((b"s-v3".to_vec(), br#"{"id":"ev-v3"}"#.to_vec(), p3 as i32));
-    let r = http(
+    let r = request(
         gw_port,
         "POST",
         &format!("/v3/clusters/other/topics/{TOPIC}/records"),
@@ -259,7 +212,7 @@ async fn produces_through_the_gateway_into_tansu() {
         v3.to_string().as_bytes(),
     );
     assert_eq!(r.status, 404);
-    let clusters = http(
+    let clusters = request(
         gw_port,
         "GET",
         "/v3/clusters",

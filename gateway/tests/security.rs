@@ -5,66 +5,16 @@
 //! never auto-created; internal topics are out of reach; and no error body carries the
 //! broker's address or rskafka's text.
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::process::{Command, Stdio};
-use std::time::Duration;
 
-use serde_json::{json, Value};
+use serde_json::json;
 
 mod common;
-use common::{free_port, wait_port, Broker, Proc};
+use common::{free_port, raw, request, wait_port, Broker, Proc, Reply};
 
 const TOKEN: &str = "sec-test-token-0123456789";
 const TOPIC: &str = "sec-events";
 const OTHER_TOPIC: &str = "sec-private";
-
-struct Reply {
-    status: u16,
-    head: String,
-    body: String,
-}
-
-impl Reply {
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
-    }
-    fn code(&self) -> (u16, Value) {
-        (self.status, self.json()["error_code"].clone())
-    }
-}
-
-/// Sends `head` (request line and headers, without the blank line) and `body` as they are.
-fn raw(port: u16, head: &str, body: &[u8]) -> Reply {
-    let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect to the gateway");
-    s.set_read_timeout(Some(Duration::from_secs(30))).ok();
-    s.write_all(format!("{head}\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n").as_bytes())
-        .expect("write head");
-    // A refused body may close the connection before all of it is written.
-    let _ = s.write_all(body);
-    let mut out = Vec::new();
-    let _ = s.read_to_end(&mut out);
-    let text = String::from_utf8_lossy(&out).to_string();
-    let (head, body) = text.split_once("\r\n\r\n").expect("a response");
-    let status = head
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .expect("a status");
-    Reply {
-        status,
-        head: head.to_ascii_lowercase(),
-        body: body.to_string(),
-    }
-}
-
-fn request(port: u16, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
-    let mut head = format!("{method} {path} HTTP/1.1\r\nContent-Length: {}", body.len());
-    for (k, v) in headers {
-        head.push_str(&format!("\r\n{k}: {v}"));
-    }
-    raw(port, &head, body)
-}
 
 const V2: (&str, &str) = ("Content-Type", "application/vnd.kafka.json.v2+json");
 
