@@ -402,12 +402,8 @@ fn parse_item(v: &Value) -> Result<Item> {
         Some(other) => return Err(wrong("id", "a string", other)),
         None => return Err(Error::new(ErrorCode::MissingField, "id", "\"id\" is required")),
     };
-    // Event validation refuses control characters in item ids, so such an
-    // item could never be viewed, carted or bought: refuse it here too, so
-    // the catalog and the events agree on what an id is.
-    if id.chars().any(char::is_control) {
-        return Err(Error::new(ErrorCode::InvalidValue, "id", "must not contain control characters"));
-    }
+    // An item whose id events may not carry could never be viewed, carted or bought.
+    crate::event::refuse_control_chars(&id, "id")?;
     let category = opt_string(obj, "category", MAX_ID_LEN)?;
     let brand = opt_string(obj, "brand", MAX_ID_LEN)?;
     let price = match obj.get("price") {

@@ -361,10 +361,17 @@ fn id_in(v: &Value, path: &str) -> Result<String> {
     if s.is_empty() {
         return Err(Error::new(ErrorCode::InvalidValue, path, "must not be empty"));
     }
-    if s.chars().any(char::is_control) {
+    refuse_control_chars(&s, path)?;
+    Ok(s)
+}
+
+/// Item and event ids never hold control characters: the catalog and event
+/// validation share this check so they agree on what an id is.
+pub(crate) fn refuse_control_chars(id: &str, path: &str) -> Result<()> {
+    if id.chars().any(char::is_control) {
         return Err(Error::new(ErrorCode::InvalidValue, path, "must not contain control characters"));
     }
-    Ok(s)
+    Ok(())
 }
 
 fn opt_id(obj: &Map, key: &str) -> Result<Option<String>> {
