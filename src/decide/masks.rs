@@ -338,4 +338,96 @@ mod tests {
             assert_eq!(with, without, "{req:?}");
         }
     }
+
+    /// 70 boosts (two words of rule bits), item-only ones (one part or two)
+    /// between ones that read the session, and an exclusion past the first
+    /// 64: each returned item's score is its score without rules times the
+    /// factors of the rules that hold for it, in rule order, and its reasons
+    /// are its reasons without rules followed by those rules'.
+    #[test]
+    fn many_rules_apply_in_rule_order_to_each_item() {
+        let mut list = Vec::new();
+        for i in 0..70usize {
+            let condition = match i % 3 {
+                0 => format!(r#"{{"<":[{{"var":"item.price"}},{}]}}"#, 20 + 2 * i),
+                1 => format!(r#"{{"<=":[{{"var":"item.price"}},{{"*":[{},{{"var":"session.recent.0.price"}}]}}]}}"#, 1.0 + i as f64 / 50.0),
+                _ => format!(r#"{{"and":[{{"in":[{{"var":"item.category"}},["shoes","socks","bags"]]}},{{">":[{{"var":"item.price"}},{i}]}}]}}"#),
+            };
+            list.push(format!(r#"{{"id":"r{i}","condition":{condition},"action":{{"type":"boost","factor":{}}}}}"#, 1.0 + (i + 1) as f64 / 1000.0));
+        }
+        list.push(r#"{"id":"no-hats","condition":{"==":[{"var":"item.category"},"hats"]},"action":{"type":"exclude"}}"#.to_string());
+        // Two rules that fail on every item (out of steps), one per word: reported in rule order.
+        let too_big = RULES.lines().find(|l| l.contains(r#""id":"too-big""#)).map(|l| l.trim().trim_end_matches(',')).unwrap_or_default();
+        list.insert(10, too_big.replace("too-big", "fails-a"));
+        list.push(too_big.replace("too-big", "fails-b"));
+        let text = format!(r#"{{"rules":[{}]}}"#, list.join(","));
+        let e = engine(&text);
+        let rules = match crate::rules::RuleSet::from_value(&v(&text)) {
+            Ok(r) => r,
+            Err(err) => panic!("{err}"),
+        };
+        let masks = ItemMasks::build(&rules, e.catalog());
+        let scorer = LinearScorer::default();
+        let picks = Vec::new();
+        let now = T0 + 30_000.0;
+        let req = match DecideRequest::from_value(&v(r#"{"slot":"home","k":30,"excludeCart":false,"excludePurchased":false}"#)) {
+            Ok(r) => r,
+            Err(err) => panic!("{err}"),
+        };
+        let no_rules = crate::rules::RuleSet::default();
+        let run = |rules: &crate::rules::RuleSet, masks: &ItemMasks| {
+            let inputs = Inputs {
+                session: e.session(),
+                catalog: e.catalog(),
+                rules,
+                masks,
+                scorer: &scorer,
+                model_picks: &picks,
+                model_version: None,
+                now_ms: now,
+                diversity_cap: Some(30),
+                cart_json: None,
+                holdout: false,
+            };
+            decide(&inputs, &req, "d".to_string())
+        };
+        let (with, without, base) = (run(&rules, &masks), run(&rules, &ItemMasks::default()), run(&no_rules, &ItemMasks::default()));
+        assert_eq!(with, without);
+        assert_eq!(with.rule_failures.iter().map(|f| f.rule.as_str()).collect::<Vec<_>>(), ["fails-a", "fails-b"]);
+        let view = SessionView::new(e.session(), now);
+        let context = v("{}");
+        let mut compared = 0;
+        for item in &with.items {
+            assert!(!item.id.starts_with("hat-"), "{item:?}");
+            let Some(plain) = base.items.iter().find(|b| b.id == item.id) else { continue };
+            let Some(it) = e.catalog().get(&item.id) else { continue };
+            let scope = DecisionScope { view: &view, slot: "home", context: &context, item: Some(&it.value) };
+            let holding: Vec<&crate::rules::Rule> = rules
+                .rules
+                .iter()
+                .filter(|r| r.session_part.iter().chain(&r.item_part).all(|p| p.matches(&scope) == Ok(true)))
+                .collect();
+            let mut multiplier = 1.0;
+            for r in &holding {
+                if let crate::rules::Action::Scale(f) = r.action {
+                    multiplier *= f;
+                }
+            }
+            assert_eq!(item.score.to_bits(), (plain.score * multiplier).to_bits(), "{}", item.id);
+            let mut reasons = plain.reasons.clone();
+            reasons.extend(holding.iter().map(|r| format!("rule:{}", r.id)));
+            reasons.truncate(4);
+            assert_eq!(item.reasons, reasons, "{}", item.id);
+            for r in &holding {
+                assert!(with.rules_fired.contains(&r.id), "{} for {}", r.id, item.id);
+            }
+            compared += 1;
+        }
+        assert!(compared >= 10, "{compared} items compared");
+        let mut fired = with.rules_fired.clone();
+        fired.sort();
+        fired.dedup();
+        assert_eq!(fired.len(), with.rules_fired.len());
+        assert!(with.rules_fired.iter().any(|r| matches!(r.as_str(), "r64" | "r65" | "r66" | "r67" | "r68" | "r69")), "{:?}", with.rules_fired);
+    }
 }
