@@ -342,6 +342,38 @@ fn cart_rules_see_every_cart_change() {
     assert!(!has(2, "two-lines") && has(3, "two-lines") && !has(6, "two-lines"), "{fired:?}");
 }
 
+/// The results of rule parts that read only the cart are kept between
+/// decisions on an unchanged cart, and only for the rules they came from:
+/// the same part slot under reloaded rules with another threshold, a
+/// quantity change and a catalog reload each give the answer of a fresh
+/// evaluation.
+#[test]
+fn kept_cart_results_follow_the_cart_and_the_rules() {
+    let rules = |limit: u32| {
+        v(&format!(
+            r#"{{"rules":[{{"id":"big-cart","condition":{{"and":[{{">":[{{"reduce":[{{"var":"session.cart"}},{{"+":[{{"var":"accumulator"}},{{"*":[{{"var":"current.price"}},{{"var":"current.quantity"}}]}}]}},0]}},{limit}]}},{{"==":[{{"var":"item.category"}},"socks"]}}]}},"action":{{"type":"boost","factor":3}}}}]}}"#
+        ))
+    };
+    let req = v(r#"{"slot":"home","k":10,"excludeCart":false}"#);
+    let mut e = engine();
+    view(&mut e, "shoe-1", "shoes", T0);
+    e.track(&v(r#"{"type":"add_to_cart","item":{"id":"sock-2","category":"socks","price":12,"quantity":9}}"#), T0 + 1000.0).expect("track");
+    let fires = |e: &mut Engine, t: f64| e.decide(&req, t).expect("decide").rules_fired.iter().any(|r| r == "big-cart");
+    // The cart is worth 108.
+    e.load_rules(&rules(100)).expect("rules");
+    assert!(fires(&mut e, T0 + 2000.0) && fires(&mut e, T0 + 3000.0));
+    e.load_rules(&rules(200)).expect("rules");
+    assert!(!fires(&mut e, T0 + 4000.0) && !fires(&mut e, T0 + 5000.0));
+    e.load_rules(&rules(100)).expect("rules");
+    assert!(fires(&mut e, T0 + 6000.0));
+    e.track(&v(r#"{"type":"remove_from_cart","item":{"id":"sock-2","quantity":5}}"#), T0 + 7000.0).expect("track");
+    assert!(!fires(&mut e, T0 + 8000.0));
+    e.track(&v(r#"{"type":"add_to_cart","item":{"id":"sock-2","category":"socks","price":12,"quantity":5}}"#), T0 + 9000.0).expect("track");
+    assert!(fires(&mut e, T0 + 10_000.0));
+    e.load_catalog(&v(include_str!("fixtures/catalog.json"))).expect("catalog");
+    assert!(fires(&mut e, T0 + 11_000.0));
+}
+
 /// Fired rules are reported in the order they first fired, candidate by
 /// candidate in pool order (each candidate meeting the rules by priority),
 /// however the engine loops: here the first candidates (shoe-1's related

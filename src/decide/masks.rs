@@ -47,11 +47,31 @@ impl ItemBits {
 /// every catalog item, or `None` when the part reads more than the item or
 /// failed to evaluate on some item (it is then evaluated per candidate, and
 /// fails there with its own error, as before).
+///
+/// Also which session-level parts read nothing but `session.cart` (their
+/// results are kept with the cart's JSON, [`crate::decide::CartJson`]): a
+/// slot per such part, valid for the rules of this build's generation.
 #[derive(Clone, Debug, Default)]
 pub struct ItemMasks {
     rules: Vec<Vec<Option<ItemBits>>>,
     /// What the masks were built from, so a stale set is never read.
     catalog_len: usize,
+    /// Per rule, per session-level part: its slot when it reads only the cart.
+    cart_slots: Vec<Vec<Option<u32>>>,
+    cart_slot_count: usize,
+    generation: RulesGeneration,
+}
+
+/// Drawn anew for every build (a clone keeps it, with the same rules), so
+/// results kept for one set of rules are never read for another.
+#[derive(Clone, Copy, Debug)]
+struct RulesGeneration(u64);
+
+impl Default for RulesGeneration {
+    fn default() -> Self {
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+        RulesGeneration(NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
+    }
 }
 
 /// The data an item-only part sees: `item` and nothing else.
@@ -132,7 +152,37 @@ impl ItemMasks {
                     .collect()
             })
             .collect();
-        ItemMasks { rules: masks, catalog_len: n }
+        // A part that can read nothing but `session.cart` (merchant operators
+        // count with what they read, `now`, `slot` and `context` are other
+        // keys) is a function of the cart's lines.
+        let mut cart_slot_count = 0usize;
+        let cart_slots = rules
+            .rules
+            .iter()
+            .map(|rule| {
+                rule.session_part
+                    .iter()
+                    .map(|part| {
+                        part.reads().only_below(&["session", "cart"]).then(|| {
+                            let slot = cart_slot_count as u32;
+                            cart_slot_count = cart_slot_count.saturating_add(1);
+                            slot
+                        })
+                    })
+                    .collect()
+            })
+            .collect();
+        ItemMasks { rules: masks, catalog_len: n, cart_slots, cart_slot_count, generation: RulesGeneration::default() }
+    }
+
+    /// The slot of session-level part `part` of rule `rule` when it reads only the cart.
+    pub(crate) fn cart_slot(&self, rule: usize, part: usize) -> Option<usize> {
+        self.cart_slots.get(rule)?.get(part)?.map(|s| s as usize)
+    }
+
+    /// How many cart-only parts there are, and the generation of the rules they are of.
+    pub(crate) fn cart_parts(&self) -> (usize, u64) {
+        (self.cart_slot_count, self.generation.0)
     }
 
     /// The precomputed results of part `part` of rule `rule`, if any.
@@ -429,5 +479,45 @@ mod tests {
         fired.dedup();
         assert_eq!(fired.len(), with.rules_fired.len());
         assert!(with.rules_fired.iter().any(|r| matches!(r.as_str(), "r64" | "r65" | "r66" | "r67" | "r68" | "r69")), "{:?}", with.rules_fired);
+    }
+
+    #[test]
+    fn only_parts_reading_nothing_but_the_cart_get_a_slot() {
+        let table = [
+            (r#"{">":[{"reduce":[{"var":"session.cart"},{"+":[{"var":"accumulator"},{"var":"current.price"}]},0]},100]}"#, true),
+            (r#"{">=":[{"var":"session.cart.length"},2]}"#, true),
+            (r#"{"in_cart":["sock-2"]}"#, true),
+            (r#"{"some":[{"var":"session.cart"},{"==":[{"var":"item"},"sock-2"]}]}"#, true),
+            (r#"{">":[{"var":"session.counters.add_to_cart"},0]}"#, false),
+            (r#"{"or":[{"var":"session.cart.0"},{"==":[{"var":"context.device"},"mobile"]}]}"#, false),
+            (r#"{"!!":[{"var":"session"}]}"#, false),
+            (r#"{"==":[{"var":"session.cart"},{"var":"session.id"}]}"#, false),
+            (r#"{"<":[{"var":"now"},{"var":"session.cart.length"}]}"#, false),
+            (r#"{"in_cart":[{"var":"context.item"}]}"#, false),
+            (r#"{"some":[{"var":"session.recent"},{"==":[{"var":"type"},"add_to_cart"]}]}"#, false),
+            (r#"{"purchased":["sock-2"]}"#, false),
+            (r#"{"viewed_within":["sock-2",60]}"#, false),
+            (r#"{"==":[{"var":"slot"},"home"]}"#, false),
+        ];
+        let rules: Vec<String> =
+            table.iter().enumerate().map(|(i, (c, _))| format!(r#"{{"id":"r{i}","condition":{c},"action":{{"type":"boost","factor":2}}}}"#)).collect();
+        let text = format!(r#"{{"rules":[{}]}}"#, rules.join(","));
+        let set = match crate::rules::RuleSet::from_value(&v(&text)) {
+            Ok(r) => r,
+            Err(err) => panic!("{err}"),
+        };
+        let masks = ItemMasks::build(&set, &crate::catalog::Catalog::default());
+        let mut slots = 0;
+        for (ri, rule) in set.rules.iter().enumerate() {
+            // Equal priorities keep the file's order.
+            let want = table.get(ri).map(|t| t.1);
+            assert_eq!(rule.id, format!("r{ri}"));
+            assert_eq!(rule.session_part.len(), 1, "{}", rule.id);
+            assert_eq!(Some(masks.cart_slot(ri, 0).is_some()), want, "{}", rule.id);
+            slots += usize::from(masks.cart_slot(ri, 0).is_some());
+        }
+        assert_eq!(masks.cart_parts().0, slots);
+        // Another build of the same rules is another generation.
+        assert_ne!(ItemMasks::build(&set, &crate::catalog::Catalog::default()).cart_parts().1, masks.cart_parts().1);
     }
 }

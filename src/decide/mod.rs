@@ -636,12 +636,16 @@ pub fn decide_ref<'a>(inp: &Inputs<'a>, req: &DecideRequest, decision_id: String
     // 2a. Rules, session-level parts: which rules are live, and the ones that add items.
     let mut live: Vec<usize> = Vec::new();
     let mut first_order = 0usize;
+    // Results of cart-only parts kept from earlier decisions on the same cart and rules.
+    let (cart_slots, rules_generation) = inp.masks.cart_parts();
+    let mut cart_results = inp.cart_json.map(|c| c.take_part_results(rules_generation, cart_slots));
     for (ri, rule) in inp.rules.rules.iter().enumerate() {
         if !rule.active(&req.slot, now) {
             continue;
         }
         let scope = DecisionScope { view: &view, slot: &req.slot, context: &req.context, item: None };
-        match all_true(&rule.session_part, &scope) {
+        let kept = cart_results.as_mut().map(|r| (inp.masks, ri, r.results.as_mut_slice()));
+        match all_true(&rule.session_part, &scope, kept) {
             Err(e) => {
                 decision.rule_failures.push(RuleFailure { rule: rule.id.clone(), code: e.code.as_str(), message: e.to_string() });
                 continue;
@@ -693,6 +697,10 @@ pub fn decide_ref<'a>(inp: &Inputs<'a>, req: &DecideRequest, decision_id: String
             }
             _ => live.push(ri),
         }
+    }
+
+    if let (Some(cart), Some(results)) = (inp.cart_json, cart_results) {
+        cart.keep_part_results(results);
     }
 
     // 2b. Item-level parts with what they read of the session, the request
@@ -1043,9 +1051,24 @@ fn fill_from_bestsellers<'a>(cat: &'a Catalog, k: usize, blocked: &dyn Fn(u32) -
     }
 }
 
-fn all_true(parts: &[crate::logic::Condition], scope: &DecisionScope) -> Result<bool> {
-    for p in parts {
-        if !p.matches(scope)? {
+/// Whether every session-level part of a rule holds. With `kept` (the
+/// masks, the rule's index and the kept results), a part that reads only
+/// the cart is answered from its kept result, or evaluated and kept; only
+/// successes are kept, a failing part fails again the same way.
+fn all_true(parts: &[crate::logic::Condition], scope: &DecisionScope, mut kept: Option<(&ItemMasks, usize, &mut [Option<bool>])>) -> Result<bool> {
+    for (pi, p) in parts.iter().enumerate() {
+        let slot = kept.as_mut().and_then(|(masks, ri, results)| results.get_mut(masks.cart_slot(*ri, pi)?));
+        let hit = match slot.as_deref().copied().flatten() {
+            Some(hit) => hit,
+            None => {
+                let hit = p.matches(scope)?;
+                if let Some(slot) = slot {
+                    *slot = Some(hit);
+                }
+                hit
+            }
+        };
+        if !hit {
             return Ok(false);
         }
     }

@@ -54,6 +54,16 @@ impl Projection {
         self.whole
     }
 
+    /// Whether nothing can be read but what is at `path` (and below it): on
+    /// the way down, no value is needed whole, iterated or read at another key.
+    pub fn only_below(&self, path: &[&str]) -> bool {
+        let Some((key, rest)) = path.split_first() else { return true };
+        match self.fields.as_slice() {
+            [(k, below)] if !self.whole && self.each.is_none() && &**k == *key => below.only_below(rest),
+            _ => false,
+        }
+    }
+
     /// The keys read below this value (object keys, or array indices as text).
     pub fn fields(&self) -> impl Iterator<Item = (&str, &Projection)> {
         self.fields.iter().map(|(k, p)| (&**k, p))
