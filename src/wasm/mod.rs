@@ -105,6 +105,16 @@ pub fn version() -> String {
     )
 }
 
+/// Which build this wasm is: "size" (opt-level "z", what browsers download),
+/// "speed" (opt-level 3, for Node and the Worker) or "dev" (a cargo build that
+/// scripts/build-wasm.sh did not make, e.g. the wasm-bindgen tests). The same
+/// engine either way; this lets a caller and the package's tests see which
+/// build an entry point loaded.
+#[wasm_bindgen(js_name = wasmBuild)]
+pub fn wasm_build() -> String {
+    option_env!("EP_WASM_BUILD").unwrap_or("dev").to_owned()
+}
+
 /// Every stable error code, for callers that switch on `error.code`.
 #[wasm_bindgen(js_name = errorCodes)]
 pub fn error_codes() -> Vec<JsValue> {
