@@ -1,4 +1,6 @@
-// The Node benchmark (`make bench`): the wasm build (dist/node) against a
+// The Node benchmark (`make bench`): the wasm build for Node (dist/node, the
+// speed build; the size build that browsers download, dist/web, beside it under
+// *_size_build_* keys) against a
 // plain-JS implementation of the same engine (bench/js-engine.mjs, rules in
 // json-logic-js), json-logic-js alone, GrowthBook's condition evaluator, and
 // the bundle sizes of tracking/flag SDKs. Everything runs side by side in one
@@ -12,7 +14,7 @@
 import { readFileSync, writeFileSync, mkdirSync, existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { gzipSync } from "node:zlib";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { dirname, join } from "node:path";
 import { JsPersonalizer, installMerchantOps } from "./js-engine.mjs";
 import { cpuNs, median } from "./timing.mjs";
@@ -23,6 +25,10 @@ const jsonLogic = installMerchantOps();
 const { evalCondition: gbEvalCondition } = toolsRequire("@growthbook/growthbook");
 const esbuild = toolsRequire("esbuild");
 const wasm = createRequire(import.meta.url)(join(repo, "dist", "node", "edge_personalize.js"));
+// The size build (what a shopper downloads; Chromium's numbers are this build)
+// through its own web glue, in its own wasm instance and memory.
+const sizeBuild = await import(pathToFileURL(join(repo, "dist", "web", "edge_personalize.js")).href);
+sizeBuild.initSync({ module: readFileSync(join(repo, "dist", "web", "edge_personalize_bg.wasm")) });
 
 const [workloadPath, nativePath] = process.argv.slice(2);
 if (!workloadPath) {
@@ -106,8 +112,8 @@ function measurePair(fnA, fnB, { opsPerCall = 1, batches = 11, minBatchNs = 20e6
 const eventsNow = () => W.events.map(({ offsetMs, ...e }) => ({ ...e, ts: Date.now() + offsetMs }));
 let events = eventsNow();
 
-function wasmEngine() {
-  const p = new wasm.Personalizer(W.config);
+function wasmEngine(build = wasm) {
+  const p = new build.Personalizer(W.config);
   p.loadCatalog(W.catalog);
   p.loadRules(W.rules);
   return p;
@@ -122,7 +128,7 @@ function jsEngine() {
 const results = {};
 const notes = [];
 
-console.error(`bench: ${W.catalog.items.length} items, ${events.length} events, ${W.rules.rules.length} rules; node ${process.version}; ${wasm.version()}`);
+console.error(`bench: ${W.catalog.items.length} items, ${events.length} events, ${W.rules.rules.length} rules; node ${process.version}; ${wasm.version()}; dist/node: the ${wasm.wasmBuild()} build, dist/web: the ${sizeBuild.wasmBuild()} build`);
 
 // decide after the 200-event session, k = 10, 25 rules. Measured first, in
 // a fresh wasm heap as a page has it: after the catalog-load and track runs
@@ -131,9 +137,12 @@ console.error(`bench: ${W.catalog.items.length} items, ${events.length} events, 
 // spread over a fragmented linear memory.
 const pw = wasmEngine();
 const pj = jsEngine();
+// The size build's engine, in its own fresh wasm memory, with the same session.
+const ps = wasmEngine(sizeBuild);
 events = eventsNow();
 for (const e of events) pw.track(e);
 for (const e of events) pj.track(e);
+for (const e of events) ps.track(e);
 const dw = pw.decide(W.request);
 const dj = pj.decide(W.request, Date.now());
 [results.decide_wasm_us, results.decide_js_us] = measurePair(
@@ -145,6 +154,15 @@ const jIds = dj.items.map((x) => x.id);
 results.decide_same_items = wIds.filter((id) => jIds.includes(id)).length;
 results.decide_same_order = JSON.stringify(wIds) === JSON.stringify(jIds);
 results.decide_wasm_rules_fired = dw.rulesFired.length;
+// Both builds in alternating batches: the speed build's gain like with like.
+{
+  const ds = ps.decide(W.request);
+  results.decide_size_build_same_items = JSON.stringify(ds.items) === JSON.stringify(dw.items) && JSON.stringify(ds.rulesFired) === JSON.stringify(dw.rulesFired);
+  if (!results.decide_size_build_same_items) notes.push("the size and speed builds decide differently");
+  const [size, speed] = measurePair(() => ps.decide(W.request), () => pw.decide(W.request));
+  results.decide_wasm_size_build_us = size / 1e3;
+  results.ratio_decide_size_build_over_speed_build = Number((size / speed).toPrecision(3));
+}
 results.decide_js_rules_fired = dj.rulesFired.length;
 if (!results.decide_same_order) {
   notes.push(`wasm and JS decisions differ: wasm [${wIds.join(",")}] rules ${dw.rulesFired.join(",")}; js [${jIds.join(",")}] rules ${dj.rulesFired.join(",")}`);
@@ -176,6 +194,17 @@ results.catalog_load_js_ms = measure(() => new JsPersonalizer({}, W.nowMs).loadC
   { opsPerCall: events.length },
 ).map((ns) => ns / 1e3);
 
+{
+  const trackAll = (build) => () => {
+    const p = new build.Personalizer(W.config);
+    for (const e of events) p.track(e);
+    p.free();
+  };
+  const [size, speed] = measurePair(trackAll(sizeBuild), trackAll(wasm), { opsPerCall: events.length });
+  results.track_wasm_size_build_us = size / 1e3;
+  results.ratio_track_size_build_over_speed_build = Number((size / speed).toPrecision(3));
+}
+
 // trackMany: the same 200 events in one call (one boundary crossing for the
 // list; each event is still converted and validated on its own).
 results.track_many_wasm_us = measure(
@@ -186,6 +215,16 @@ results.track_many_wasm_us = measure(
   },
   { opsPerCall: events.length },
 ) / 1e3;
+{
+  const trackMany = (build) => () => {
+    const p = new build.Personalizer(W.config);
+    p.trackMany(events);
+    p.free();
+  };
+  const [size, speed] = measurePair(trackMany(sizeBuild), trackMany(wasm), { opsPerCall: events.length });
+  results.track_many_wasm_size_build_us = size / 1e3;
+  results.ratio_track_many_size_build_over_speed_build = Number((size / speed).toPrecision(3));
+}
 
 // snapshot / restore of that session.
 const snap = pw.snapshot();
@@ -238,6 +277,19 @@ results.rules_agree = `${agree}/${conditions.length}`;
   () => { for (const c of conditions) jsonLogic.apply(c, ruleData); },
   { opsPerCall: conditions.length, batches: 7 },
 );
+{
+  const sizeCompiled = conditions.map((c) => new sizeBuild.CompiledCondition(c));
+  const sizeData = new sizeBuild.ConditionData(ruleData);
+  const [size, speed] = measurePair(
+    () => { for (const c of sizeCompiled) c.matches(sizeData); },
+    () => { for (const c of compiled) c.matches(data); },
+    { opsPerCall: conditions.length, batches: 11 },
+  );
+  results.rules_wasm_size_build_ns = size;
+  results.ratio_rules_size_build_over_speed_build = Number((size / speed).toPrecision(3));
+  sizeCompiled.forEach((c) => c.free());
+  sizeData.free();
+}
 compiled.forEach((c) => c.free());
 data.free();
 
@@ -303,6 +355,17 @@ if (confPath) {
     () => { for (const p of prepared) jsonLogic.apply(p.rule, p.data); },
     { opsPerCall: cases.length, batches: 7 },
   );
+  {
+    const sizePrepared = cases.map((c) => ({ c: new sizeBuild.CompiledCondition(c.rule), d: new sizeBuild.ConditionData(c.data ?? null) }));
+    const [size, speed] = measurePair(
+      () => { for (const p of sizePrepared) p.c.matches(p.d); },
+      () => { for (const p of prepared) p.c.matches(p.d); },
+      { opsPerCall: cases.length, batches: 11 },
+    );
+    results.conformance_wasm_size_build_ns = size;
+    results.ratio_conformance_size_build_over_speed_build = Number((size / speed).toPrecision(3));
+    for (const p of sizePrepared) { p.c.free(); p.d.free(); }
+  }
   for (const p of prepared) { p.c.free(); p.d.free(); }
   // Per call: evalCondition converts and compiles each case's rule and data.
   [results.conformance_wasm_per_call_ns, results.conformance_jsonlogicjs_per_call_ns] = measurePair(
@@ -383,6 +446,9 @@ async function bundleGzip(entrySource) {
 const size = JSON.parse(readFileSync(join(repo, "dist", "size.json"), "utf8"));
 results.wasm_glue_gzip_bytes = size.wasm_glue_gzip_bytes;
 results.wasm_glue_raw_bytes = size.wasm_glue_raw_bytes;
+// The speed build (Node, the Worker): information, nobody downloads it.
+results.speed_build_wasm_glue_gzip_bytes = size.speed_wasm_glue_gzip_bytes;
+results.speed_build_wasm_glue_raw_bytes = size.speed_wasm_glue_raw_bytes;
 const packages = {
   "json-logic-js": 'import * as m from "json-logic-js"; globalThis.m = m;',
   "@growthbook/growthbook": 'import * as m from "@growthbook/growthbook"; globalThis.m = m;',
@@ -421,7 +487,7 @@ results.ratio_rules_per_call_jsonlogicjs_over_wasm = ratio(results.rules_jsonlog
 results.ratio_conformance_jsonlogicjs_over_wasm = ratio(results.conformance_jsonlogicjs_ns, results.conformance_wasm_ns);
 results.ratio_conformance_value_jsonlogicjs_over_wasm = ratio(results.conformance_jsonlogicjs_value_ns, results.conformance_wasm_value_ns);
 results.ratio_conformance_per_call_jsonlogicjs_over_wasm = ratio(results.conformance_jsonlogicjs_per_call_ns, results.conformance_wasm_per_call_ns);
-results.machine = { node: process.version, engine: wasm.version(), cpus: (await import("node:os")).cpus().length, date: new Date().toISOString() };
+results.machine = { node: process.version, engine: wasm.version(), node_build: wasm.wasmBuild(), cpus: (await import("node:os")).cpus().length, date: new Date().toISOString() };
 results.notes = notes;
 mkdirSync(join(repo, "dist"), { recursive: true });
 writeFileSync(join(repo, "dist", "bench.json"), JSON.stringify(results, null, 2) + "\n");
@@ -450,10 +516,20 @@ console.log("|---|---|---:|---:|---:|---:|");
 for (const [name, unit, nat, w, j] of rows) {
   console.log(`| ${name} | ${unit} | ${f(nat)} | ${f(w)} | ${f(j)} | ${w && j ? Number((j / w).toPrecision(2)) + "×" : "–"} |`);
 }
+console.log("\n| the size build (dist/web, what browsers download) in Node, beside the speed build | unit | size build | speed build (above) | size / speed, alternating batches |");
+console.log("|---|---|---:|---:|---:|");
+for (const [name, unit, sz, sp, r] of [
+  ["decide", "µs", results.decide_wasm_size_build_us, results.decide_wasm_us, results.ratio_decide_size_build_over_speed_build],
+  ["track, per event", "µs", results.track_wasm_size_build_us, results.track_wasm_us, results.ratio_track_size_build_over_speed_build],
+  ["trackMany, per event", "µs", results.track_many_wasm_size_build_us, results.track_many_wasm_us, results.ratio_track_many_size_build_over_speed_build],
+  ["rule condition, 25 merchant rules", "ns", results.rules_wasm_size_build_ns, results.rules_wasm_ns, results.ratio_rules_size_build_over_speed_build],
+  ["JsonLogic conformance case", "ns", results.conformance_wasm_size_build_ns, results.conformance_wasm_ns, results.ratio_conformance_size_build_over_speed_build],
+]) console.log(`| ${name} | ${unit} | ${f(sz)} | ${f(sp)} | ${r == null ? "–" : r + "×"} |`);
 console.log(`\nSame decision from wasm and plain JS: ${results.decide_same_items}/10 items, same order: ${results.decide_same_order}; native = wasm: ${results.decide_native_same_as_wasm ?? "not run"}. Rule results agree: ${results.rules_agree} (per call: ${results.rules_per_call_agree}). Conformance: wasm ${results.conformance_wasm_pass}/${results.conformance_cases} (compiled: ${results.conformance_compiled_agree} agree with json-logic-js), json-logic-js ${results.conformance_jsonlogicjs_pass}/${results.conformance_cases}. Snapshot: ${results.snapshot_bytes} bytes.`);
 console.log("\n| bundle (esbuild --bundle --minify, gzip -9) | gzip bytes | KB |");
 console.log("|---|---:|---:|");
-console.log(`| **edge-personalize wasm + JS glue** | ${results.wasm_glue_gzip_bytes} | ${(results.wasm_glue_gzip_bytes / 1024).toFixed(1)} |`);
+console.log(`| **edge-personalize wasm + JS glue** (size build, browsers) | ${results.wasm_glue_gzip_bytes} | ${(results.wasm_glue_gzip_bytes / 1024).toFixed(1)} |`);
+console.log(`| edge-personalize speed build (Node, Worker; not downloaded by shoppers) | ${results.speed_build_wasm_glue_gzip_bytes} | ${(results.speed_build_wasm_glue_gzip_bytes / 1024).toFixed(1)} |`);
 for (const [name, v] of Object.entries(sizes)) console.log(`| ${name} | ${v.gzip} | ${(v.gzip / 1024).toFixed(1)} |`);
 if (notes.length) console.log("\nNotes:\n" + notes.map((x) => `- ${x}`).join("\n"));
 console.log("\nwrote dist/bench.json");

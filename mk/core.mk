@@ -18,18 +18,18 @@ WASM_INPUTS := $(shell find src -type f -name '*.rs' 2>/dev/null) Cargo.toml $(w
 dist/size.json: $(WASM_INPUTS) | setup-build
 	@scripts/build-wasm.sh
 
-build: dist/size.json ## Build dist/web and dist/node (wasm-opt -Oz) and dist/size.json
+build: dist/size.json ## Build the size build (dist/web, browsers) and the speed build (dist/node, dist/server) and dist/size.json
 
 test-native: ## cargo test of the core crate (unit, integration, doc tests, examples compile)
 	cargo test -p edge-personalize
 
-test-wasm-node: ## wasm-bindgen tests in Node (tests/wasm_node.rs)
+test-wasm-node: ## wasm-bindgen tests in Node (tests/wasm_node.rs), compiled as the speed build
 	@scripts/run-wasm-tests.sh node
 
-test-wasm-browser: ## wasm-bindgen tests in headless Chromium (tests/wasm_browser.rs)
+test-wasm-browser: ## wasm-bindgen tests in headless Chromium (tests/wasm_browser.rs), compiled as the size build
 	@scripts/run-wasm-tests.sh browser
 
-size-check: build ## Fail if wasm + JS glue (gzip, web target) exceeds bench/size-budget.json
+size-check: build ## Fail if the size build's wasm + JS glue (gzip, dist/web) exceeds bench/size-budget.json
 	@node scripts/size-check.mjs
 
 # The storefront's end-to-end tests moved to mk/package.mk (test-storefront).

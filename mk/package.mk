@@ -1,4 +1,4 @@
-# The npm package (pkg-template/ + dist/web -> dist/edge-personalize-*.tgz) and
+# The npm package (pkg-template/ + dist/web + dist/server -> dist/edge-personalize-*.tgz) and
 # its tests: the packed tarball installed into a scratch Vite 7 app and a plain
 # <script type="module"> page (headless Chromium), a Cloudflare Worker (workerd),
 # Node and strict tsc; and the storefront (www/) end to end in headless Chromium,

@@ -1,9 +1,16 @@
 #!/usr/bin/env bash
 # Runs one wasm-bindgen test file in the environment it was written for.
 #
-#   scripts/run-wasm-tests.sh node      tests/wasm_node.rs in Node
+#   scripts/run-wasm-tests.sh node      tests/wasm_node.rs in Node, compiled as the speed
+#                                       build is (cargo profile wasm-speed: opt-level 3)
 #   scripts/run-wasm-tests.sh browser   tests/wasm_browser.rs in headless Chromium
-#                                       (the file says wasm_bindgen_test_configure!(run_in_browser))
+#                                       (the file says wasm_bindgen_test_configure!(run_in_browser)),
+#                                       compiled as the size build is (profile wasm: opt-level z)
+#
+# Node runs the speed build and browsers the size build (scripts/build-wasm.sh);
+# the suites share tests/wasm_common, so the same checks hold for both builds'
+# code generation. (The tests build with stable std, not the nightly build-std
+# of the shipped files: a failing assert must still print its message.)
 #
 # wasm-bindgen-test-runner picks Node or the browser per test binary from that
 # configure section. WASM_BINDGEN_TEST_ONLY_NODE/_WEB make it skip a binary
@@ -17,8 +24,8 @@ export PATH="$HOME/.cargo/bin:$PATH"
 
 mode="${1:-}"
 case "$mode" in
-    node)    test_name=wasm_node;    export WASM_BINDGEN_TEST_ONLY_NODE=1 ;;
-    browser) test_name=wasm_browser; export WASM_BINDGEN_TEST_ONLY_WEB=1
+    node)    test_name=wasm_node;    profile=wasm-speed; export WASM_BINDGEN_TEST_ONLY_NODE=1 ;;
+    browser) test_name=wasm_browser; profile=wasm;       export WASM_BINDGEN_TEST_ONLY_WEB=1
              # The runner reads ./webdriver.json (Chromium path and headless flags)
              # and finds the driver through CHROMEDRIVER or PATH.
              if [ -z "${CHROMEDRIVER:-}" ] && [ -x /usr/bin/chromedriver ]; then
@@ -40,7 +47,14 @@ export WASM_BINDGEN_TEST_TIMEOUT="${WASM_BINDGEN_TEST_TIMEOUT:-300}"
 
 mkdir -p .run
 log=".run/test-wasm-$mode.log"
-cargo test -p edge-personalize --target wasm32-unknown-unknown --test "$test_name" 2>&1 | tee "$log"
+# Test binaries ignore a profile's panic = "abort", so cargo would build the
+# library twice into one folder (once for the test, once as the cdylib), each
+# overwriting the other ("output filename collision"). Unwind is the profile
+# default, which on wasm32 leaves the target's own strategy, abort, either way.
+profile_env="CARGO_PROFILE_$(echo "$profile" | tr 'a-z-' 'A-Z_')_PANIC"
+export "$profile_env=unwind"
+echo "==> $profile_env=unwind cargo test --profile $profile --target wasm32-unknown-unknown --test $test_name"
+cargo test -p edge-personalize --profile "$profile" --target wasm32-unknown-unknown --test "$test_name" 2>&1 | tee "$log"
 
 if ! grep -Eq 'test result: ok\. [1-9][0-9]* passed' "$log"; then
     echo "run-wasm-tests: no test ran in $mode (see $log); is the file configured for $mode?" >&2

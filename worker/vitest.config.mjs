@@ -1,5 +1,5 @@
 // Worker tests run inside workerd (@cloudflare/vitest-pool-workers), against
-// the top-level wrangler.toml and the real wasm core from dist/web (`make build`).
+// the top-level wrangler.toml and the real wasm core from dist/server (`make build`, the speed build).
 // Secrets and test-sized limits are bindings here, never in wrangler.toml.
 import { defineConfig } from "vitest/config";
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";

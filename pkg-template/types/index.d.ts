@@ -356,6 +356,13 @@ export function version(): string;
 /** Every stable error code. */
 export function errorCodes(): ErrorCode[];
 
+/**
+ * Which build of the engine this entry loaded: `"size"` (browsers: the wasm
+ * optimised for bytes) or `"speed"` (Node and Cloudflare Workers: optimised for
+ * CPU time). Both behave the same; `"dev"` is a build made outside the package.
+ */
+export function wasmBuild(): "size" | "speed" | "dev";
+
 // ---------------------------------------------------------------- snapshots
 
 export interface SnapshotStoreOptions {

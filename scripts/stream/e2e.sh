@@ -64,7 +64,7 @@ scripts/stream/gateway.sh start "$GATEWAY_PORT" "$BROKER_PORT" --cluster-id "$CL
 POST_ARGS=(--count "$COUNT" --sessions "$SESSIONS" --batch "$BATCH" --concurrency 4 --ids-out "$WORK/ids.txt")
 CONSUME_TIMEOUT_MS=60000
 if [ "$VIA" = worker ]; then
-    # The Worker needs its npm tools and the wasm core (dist/web); both are no-ops when current.
+    # The Worker needs its npm tools and the wasm core (dist/server); both are no-ops when current.
     make --no-print-directory setup-worker build >&2
     WRITE_KEY="wk-$(head -c 16 /dev/urandom | od -An -tx1 | tr -d ' \n')"
     port_free "$WORKER_PORT"

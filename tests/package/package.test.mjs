@@ -44,6 +44,8 @@ for (const [name, base] of [["vite", process.env.VITE_URL], ["plain", process.en
     try {
       assert.match(await page.evaluate(() => window.__ep.version), /^edge-personalize \d+\.\d+\.\d+ \(snapshot v\d+\)$/);
       assert.equal((await page.evaluate(() => window.__ep.codes)).length, 17);
+      // Browsers get the size build (wasm/), the bytes every shopper downloads.
+      assert.equal(await page.evaluate(() => window.__ep.build), "size");
       assert.equal(await page.evaluate(() => window.__ep.backend), "indexeddb");
       assert.equal(await page.evaluate(() => window.__ep.restored), null);
       // The wasm came from next to the module, as application/wasm (streaming compile; no fallback warning).
@@ -126,6 +128,7 @@ test("plain: the caller can supply the wasm bytes", async () => {
   const { context, page, problems } = await open(process.env.PLAIN_URL + "?bytes=1");
   try {
     assert.match(await page.evaluate(() => window.__ep.version), /^edge-personalize /);
+    assert.equal(await page.evaluate(() => window.__ep.build), "size");
     assert.equal(await page.$$eval("#recs [data-ep-item]", (els) => els.length), 4);
     assert.deepEqual(problems, []);
   } finally {
@@ -175,10 +178,14 @@ test("plain: snapshot storage is debounced, and falls back to localStorage", asy
   }
 });
 
-test("vite: the build emitted the wasm as an asset and bundled the browser entry only", () => {
+const packed = (path) => readFileSync(new URL(`../../dist/package/${path}`, import.meta.url));
+
+test("vite: the build emitted the size build's wasm as an asset and bundled the browser entry only", () => {
   const assets = join(SCRATCH, "vite-app/dist/assets");
   const files = readdirSync(assets);
-  assert.ok(files.some((f) => f.endsWith(".wasm")), files.join(", "));
+  const wasms = files.filter((f) => f.endsWith(".wasm"));
+  assert.equal(wasms.length, 1, files.join(", "));
+  assert.ok(readFileSync(join(assets, wasms[0])).equals(packed("wasm/edge_personalize_bg.wasm")), `${wasms[0]} is wasm/edge_personalize_bg.wasm`);
   for (const f of files.filter((f) => f.endsWith(".js"))) {
     const js = readFileSync(join(assets, f), "utf8");
     assert.ok(!js.includes("node:fs"), `${f} must not pull in the Node entry`);
@@ -187,7 +194,7 @@ test("vite: the build emitted the wasm as an asset and bundled the browser entry
 
 test("node: the Node entry initialises from the bundled wasm", () => {
   const out = execFileSync(process.execPath, ["--input-type=module", "-e", `
-    import { init, createClient, version, CompiledCondition, ConditionData } from "edge-personalize";
+    import { init, createClient, version, wasmBuild, CompiledCondition, ConditionData } from "edge-personalize";
     import { readFileSync } from "node:fs";
     await init();
     const c = await createClient({ catalog: readFileSync("public/catalog.json", "utf8"), rules: readFileSync("public/rules.json", "utf8") });
@@ -195,10 +202,13 @@ test("node: the Node entry initialises from the bundled wasm", () => {
     const d = c.decide({ slot: "home-recs", k: 3 });
     const cc = new CompiledCondition({ "in": ["sale", { var: "tags" }] });
     const m = [cc.matches(new ConditionData({ tags: ["sale"] })), cc.matches(new ConditionData({ tags: [] }))];
-    console.log(JSON.stringify({ v: version(), n: d.items.length, r: d.rulesFired, storage: c.storage, m }));
+    console.log(JSON.stringify({ v: version(), build: wasmBuild(), entry: import.meta.resolve("edge-personalize"), n: d.items.length, r: d.rulesFired, storage: c.storage, m }));
   `], { cwd: join(SCRATCH, "vite-app"), encoding: "utf8" });
   const r = JSON.parse(out);
   assert.match(r.v, /^edge-personalize /);
+  // Node resolves the node entry, which loads the speed build (wasm-server/).
+  assert.match(r.entry, /\/node_modules\/edge-personalize\/src\/node\.js$/);
+  assert.equal(r.build, "speed");
   assert.equal(r.n, 3);
   assert.ok(r.r.includes("accessories-after-view"));
   assert.equal(r.storage, null);
@@ -208,12 +218,16 @@ test("node: the Node entry initialises from the bundled wasm", () => {
 test("workerd: wrangler bundles the workerd entry with its wasm module, and it decides in workerd", async () => {
   const bundle = join(SCRATCH, "worker/bundle");
   const files = readdirSync(bundle);
-  assert.ok(files.some((f) => f.endsWith(".wasm")), files.join(", "));
+  const wasms = files.filter((f) => f.endsWith(".wasm"));
+  assert.equal(wasms.length, 1, files.join(", "));
+  // The Worker carries the speed build (wasm-server/): billed per CPU-ms, never downloaded by a shopper.
+  assert.ok(readFileSync(join(bundle, wasms[0])).equals(packed("wasm-server/edge_personalize_bg.wasm")), `${wasms[0]} is wasm-server/edge_personalize_bg.wasm`);
   const js = readFileSync(join(bundle, "index.js"), "utf8");
   assert.ok(js.includes("src/workerd.js"), "the workerd entry was chosen");
   assert.ok(!js.includes("src/browser.js") && !js.includes("node:fs"));
   const r = await (await fetch(process.env.WORKER_URL + "?viewed=sku-004")).json();
   assert.match(r.version, /^edge-personalize /);
+  assert.equal(r.build, "speed");
   assert.equal(r.decision.items.length, 4);
   const accessories = new Set(byId.get("sku-004").accessories.map((a) => a.id));
   assert.ok(accessories.has(r.decision.items[0].id), JSON.stringify(r.decision.items));
@@ -233,10 +247,14 @@ test("types: the declarations compile under strict TypeScript and reject misuse"
 test("tarball: only what users need", () => {
   const report = JSON.parse(readFileSync(new URL("../../dist/package-report.json", import.meta.url), "utf8"));
   const paths = report.files.map((f) => f.path).sort();
-  for (const must of ["package.json", "README.md", "types/index.d.ts", "src/browser.js", "src/node.js", "src/workerd.js", "wasm/edge_personalize_bg.wasm", "wasm/edge_personalize.js"]) {
+  for (const must of ["package.json", "README.md", "types/index.d.ts", "src/browser.js", "src/node.js", "src/workerd.js", "wasm/edge_personalize_bg.wasm", "wasm/edge_personalize.js",
+    "wasm-server/edge_personalize_bg.wasm", "wasm-server/edge_personalize.js"]) {
     assert.ok(paths.includes(must), `${must} in the tarball`);
   }
-  assert.ok(paths.every((p) => /^(package\.json|README\.md|LICENSE.*|src\/.+\.js|types\/.+\.d\.ts|wasm\/edge_personalize(_bg\.wasm|\.js))$/.test(p)), paths.join(", "));
+  assert.ok(paths.every((p) => /^(package\.json|README\.md|LICENSE.*|src\/.+\.js|types\/.+\.d\.ts|wasm(-server)?\/edge_personalize(_bg\.wasm|\.js))$/.test(p)), paths.join(", "));
+  // Two builds, each folder its own glue and wasm: the size build for browsers, the speed build for servers.
+  assert.deepEqual(report.builds, { "wasm/": "size", "wasm-server/": "speed" });
+  assert.ok(!packed("wasm/edge_personalize_bg.wasm").equals(packed("wasm-server/edge_personalize_bg.wasm")));
   const pkg = JSON.parse(readFileSync(new URL("../../dist/package/package.json", import.meta.url), "utf8"));
   assert.equal(pkg.sideEffects, false);
   assert.equal(pkg.type, "module");

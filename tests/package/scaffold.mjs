@@ -13,7 +13,7 @@ const [dir, tarball] = process.argv.slice(2);
 const www = new URL("../../www/", import.meta.url);
 
 // The app both pages run: autotracking, two slots (one far below the fold), storage.
-const app = (wasmForBytes) => `import { init, createClient, autotrack, version, errorCodes } from "edge-personalize";
+const app = (wasmForBytes) => `import { init, createClient, autotrack, version, errorCodes, wasmBuild } from "edge-personalize";
 const ep = (window.__ep = { events: [], decisions: [], warnings: [] });
 const params = new URLSearchParams(location.search);
 const wasm = params.has("bytes") ? await (await fetch(${JSON.stringify(wasmForBytes)})).arrayBuffer() : undefined;
@@ -41,6 +41,7 @@ ep.stop = autotrack(client, { onError: (e) => ep.warnings.push(String(e.code ?? 
 client.render();
 ep.client = client;
 ep.version = version();
+ep.build = wasmBuild();
 ep.codes = errorCodes();
 ep.restored = client.restored;
 ep.backend = client.storage?.backend;
@@ -94,7 +95,7 @@ writeFileSync(join(dir, "ts-check/tsconfig.json"), JSON.stringify({
   compilerOptions: { strict: true, noEmit: true, target: "es2022", module: "esnext", moduleResolution: "bundler", lib: ["es2022", "dom"], skipLibCheck: false, types: [] },
   files: ["index.ts"],
 }, null, 2));
-writeFileSync(join(dir, "ts-check/index.ts"), `import { init, createClient, autotrack, Personalizer, evalCondition, validateEvents, version, errorCodes, CompiledCondition, ConditionData,
+writeFileSync(join(dir, "ts-check/index.ts"), `import { init, createClient, autotrack, Personalizer, evalCondition, validateEvents, version, errorCodes, wasmBuild, CompiledCondition, ConditionData,
   type Decision, type StoredEvent, type EngineError, type ErrorCode, type SessionState } from "edge-personalize";
 import { createSync } from "edge-personalize/sync";
 await init();
@@ -107,6 +108,8 @@ const s: SessionState = p.state();
 const top: number = s.counters.events + s.affinity.category["c"];
 const codes: ErrorCode[] = errorCodes();
 const v: string = version();
+const build: "size" | "speed" | "dev" = wasmBuild();
+void build;
 const ok: unknown = evalCondition({ "==": [1, 1] }, {});
 const cc = new CompiledCondition({ ">": [{ var: "x" }, 1] });
 const held: boolean = cc.matches(new ConditionData({ x: 2 }));
@@ -132,7 +135,7 @@ npmInstall(join(dir, "worker"));
 copyFileSync(new URL("catalog.json", www), join(dir, "worker/catalog.json"));
 copyFileSync(new URL("rules.json", www), join(dir, "worker/rules.json"));
 writeFileSync(join(dir, "worker/wrangler.toml"), `name = "ep-package-test"\nmain = "index.js"\ncompatibility_date = "2026-05-03"\nsend_metrics = false\n`);
-writeFileSync(join(dir, "worker/index.js"), `import { init, Personalizer, version } from "edge-personalize";
+writeFileSync(join(dir, "worker/index.js"), `import { init, Personalizer, version, wasmBuild } from "edge-personalize";
 import catalog from "./catalog.json";
 import rules from "./rules.json";
 export default {
@@ -143,7 +146,7 @@ export default {
     p.loadRules(rules);
     const item = new URL(request.url).searchParams.get("viewed");
     if (item) p.track({ type: "product_view", item: { id: item } });
-    return Response.json({ version: version(), decision: p.decide({ slot: "home-recs", k: 4 }) });
+    return Response.json({ version: version(), build: wasmBuild(), decision: p.decide({ slot: "home-recs", k: 4 }) });
   },
 };
 `);

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// Copies the wasm core (dist/web from `make build`) into worker/build/, where
-// the Worker imports it. Inside worker/ because the test runner (Vite) only
+// Copies the wasm core (dist/server from `make build`: the speed build, with
+// its own `--target web` glue) into worker/build/, where the Worker imports it. Inside worker/ because the test runner (Vite) only
 // serves modules under its root. Run by wrangler ([build] in wrangler.toml),
 // by vitest.config.mjs and by the benchmark; cheap when nothing changed.
 import { copyFileSync, existsSync, mkdirSync, statSync } from "node:fs";
@@ -9,10 +9,10 @@ import { fileURLToPath } from "node:url";
 
 const FILES = ["edge_personalize.js", "edge_personalize_bg.wasm"];
 
-/** Copies the files that are newer in dist/web; throws when there is no core at all. */
+/** Copies the files that are newer in dist/server; throws when there is no core at all. */
 export function prepareCore() {
   const workerDir = join(dirname(fileURLToPath(import.meta.url)), "..");
-  const from = join(workerDir, "..", "dist", "web");
+  const from = join(workerDir, "..", "dist", "server");
   const to = join(workerDir, "build");
   mkdirSync(to, { recursive: true });
   for (const f of FILES) {
