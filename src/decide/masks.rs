@@ -41,6 +41,23 @@ impl ItemBits {
         let idx = idx as usize;
         self.words.get(idx / 64).is_some_and(|w| w & (1 << (idx % 64)) != 0)
     }
+
+    /// Bit `shift` of each `column[i]` set to whether `items[i]` is set
+    /// (`keep`: cleared where it is not, kept where it is): one rule's bits
+    /// over the decision's candidates, without a branch per candidate.
+    #[inline(always)]
+    pub(crate) fn write_column(&self, items: &[u32], column: &mut [u64], shift: u32, keep: bool) {
+        let words = self.words.as_slice();
+        for (h, &idx) in column.iter_mut().zip(items) {
+            let idx = idx as usize;
+            let bit = (words.get(idx / 64).copied().unwrap_or(0) >> (idx % 64)) & 1;
+            if keep {
+                *h &= !((bit ^ 1) << shift);
+            } else {
+                *h |= bit << shift;
+            }
+        }
+    }
 }
 
 /// Per rule (in `RuleSet::rules` order), per item part: the part's result for

@@ -774,15 +774,8 @@ pub fn decide_ref<'a>(inp: &Inputs<'a>, req: &DecideRequest, decision_id: String
             column.iter_mut().for_each(|h| *h |= 1 << shift);
         }
         for (pi, part) in parts.iter().enumerate() {
-            let ItemPart::Precomputed(bits) = part else { continue };
-            if pi == 0 {
-                for (h, &idx) in column.iter_mut().zip(&pool_idx) {
-                    *h |= u64::from(bits.get(idx)) << shift;
-                }
-            } else {
-                for (h, &idx) in column.iter_mut().zip(&pool_idx) {
-                    *h &= !(u64::from(!bits.get(idx)) << shift);
-                }
+            if let ItemPart::Precomputed(bits) = part {
+                bits.write_column(&pool_idx, column, shift as u32, pi > 0);
             }
         }
     }
