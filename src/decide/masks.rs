@@ -41,23 +41,6 @@ impl ItemBits {
         let idx = idx as usize;
         self.words.get(idx / 64).is_some_and(|w| w & (1 << (idx % 64)) != 0)
     }
-
-    /// Bit `shift` of each `column[i]` set to whether `items[i]` is set
-    /// (`keep`: cleared where it is not, kept where it is): one rule's bits
-    /// over the decision's candidates, without a branch per candidate.
-    #[inline(always)]
-    pub(crate) fn write_column(&self, items: &[u32], column: &mut [u64], shift: u32, keep: bool) {
-        let words = self.words.as_slice();
-        for (h, &idx) in column.iter_mut().zip(items) {
-            let idx = idx as usize;
-            let bit = (words.get(idx / 64).copied().unwrap_or(0) >> (idx % 64)) & 1;
-            if keep {
-                *h &= !((bit ^ 1) << shift);
-            } else {
-                *h |= bit << shift;
-            }
-        }
-    }
 }
 
 /// Per rule (in `RuleSet::rules` order), per item part: the part's result for
@@ -73,6 +56,12 @@ pub struct ItemMasks {
     rules: Vec<Vec<Option<ItemBits>>>,
     /// What the masks were built from, so a stale set is never read.
     catalog_len: usize,
+    /// Per catalog item, `rule_words` words: bit `ri % 64` of word `ri / 64`
+    /// set when rule `ri` is answered here (`answered`) and holds for the item.
+    item_rules: Vec<u64>,
+    rule_words: usize,
+    /// Per rule: a per-candidate rule whose item parts (if any) all have bits.
+    answered: Vec<bool>,
     /// Per rule, per session-level part: its slot when it reads only the cart.
     cart_slots: Vec<Vec<Option<u32>>>,
     cart_slot_count: usize,
@@ -122,7 +111,7 @@ impl ItemMasks {
     /// catalog item.
     pub fn build(rules: &RuleSet, catalog: &Catalog) -> ItemMasks {
         let n = catalog.len();
-        let masks = rules
+        let masks: Vec<Vec<Option<ItemBits>>> = rules
             .rules
             .iter()
             .map(|rule| {
@@ -169,6 +158,29 @@ impl ItemMasks {
                     .collect()
             })
             .collect();
+        // Whole rules per item: a decision reads one word per candidate for
+        // all of them instead of a bit per candidate, rule and part.
+        let answered: Vec<bool> = rules
+            .rules
+            .iter()
+            .zip(&masks)
+            .map(|(rule, parts)| {
+                rule.action.per_candidate() && parts.len() == rule.item_part.len() && parts.iter().all(Option::is_some)
+            })
+            .collect();
+        let rule_words = rules.rules.len().div_ceil(64);
+        let mut item_rules = Vec::new();
+        if answered.contains(&true) {
+            item_rules = vec![0u64; n.saturating_mul(rule_words)];
+            for (ri, parts) in masks.iter().enumerate().filter(|(ri, _)| answered.get(*ri) == Some(&true)) {
+                for (idx, words) in item_rules.chunks_exact_mut(rule_words.max(1)).enumerate() {
+                    let holds = parts.iter().all(|bits| bits.as_ref().is_some_and(|b| b.get(idx as u32)));
+                    if let (true, Some(w)) = (holds, words.get_mut(ri / 64)) {
+                        *w |= 1 << (ri % 64);
+                    }
+                }
+            }
+        }
         // A part that can read nothing but `session.cart` (merchant operators
         // count with what they read, `now`, `slot` and `context` are other
         // keys) is a function of the cart's lines.
@@ -189,7 +201,21 @@ impl ItemMasks {
                     .collect()
             })
             .collect();
-        ItemMasks { rules: masks, catalog_len: n, cart_slots, cart_slot_count, generation: RulesGeneration::default() }
+        ItemMasks { rules: masks, catalog_len: n, item_rules, rule_words, answered, cart_slots, cart_slot_count, generation: RulesGeneration::default() }
+    }
+
+    /// Whether rule `rule` is answered per item by [`Self::item_rules`].
+    pub(crate) fn answered(&self, catalog: &Catalog, rule: usize) -> bool {
+        self.catalog_len == catalog.len() && self.answered.get(rule) == Some(&true)
+    }
+
+    /// Item `idx`'s words of answered rules that hold for it (bit `ri % 64` of word `ri / 64`).
+    pub(crate) fn item_rules(&self, catalog: &Catalog, idx: u32) -> Option<&[u64]> {
+        if self.catalog_len != catalog.len() {
+            return None;
+        }
+        let start = (idx as usize).checked_mul(self.rule_words)?;
+        self.item_rules.get(start..start.checked_add(self.rule_words)?)
     }
 
     /// The slot of session-level part `part` of rule `rule` when it reads only the cart.
@@ -427,6 +453,11 @@ mod tests {
         let too_big = RULES.lines().find(|l| l.contains(r#""id":"too-big""#)).map(|l| l.trim().trim_end_matches(',')).unwrap_or_default();
         list.insert(10, too_big.replace("too-big", "fails-a"));
         list.push(too_big.replace("too-big", "fails-b"));
+        // Item-only rules that are not live in this decision (another slot; a
+        // session part that does not hold), one per word.
+        let cheap = r#"{"<":[{"var":"item.price"},1000]}"#;
+        list.insert(5, format!(r#"{{"id":"pdp-only","slots":["pdp"],"condition":{cheap},"action":{{"type":"boost","factor":50}}}}"#));
+        list.push(format!(r#"{{"id":"never-live","condition":{{"and":[{{"==":[{{"var":"context.page"}},"/nope"]}},{cheap}]}},"action":{{"type":"exclude"}}}}"#));
         let text = format!(r#"{{"rules":[{}]}}"#, list.join(","));
         let e = engine(&text);
         let rules = match crate::rules::RuleSet::from_value(&v(&text)) {
@@ -472,7 +503,7 @@ mod tests {
             let holding: Vec<&crate::rules::Rule> = rules
                 .rules
                 .iter()
-                .filter(|r| r.session_part.iter().chain(&r.item_part).all(|p| p.matches(&scope) == Ok(true)))
+                .filter(|r| r.active("home", now) && r.session_part.iter().chain(&r.item_part).all(|p| p.matches(&scope) == Ok(true)))
                 .collect();
             let mut multiplier = 1.0;
             for r in &holding {
@@ -496,6 +527,11 @@ mod tests {
         fired.dedup();
         assert_eq!(fired.len(), with.rules_fired.len());
         assert!(with.rules_fired.iter().any(|r| matches!(r.as_str(), "r64" | "r65" | "r66" | "r67" | "r68" | "r69")), "{:?}", with.rules_fired);
+        assert!(!with.rules_fired.iter().any(|r| r == "pdp-only" || r == "never-live"), "{:?}", with.rules_fired);
+        // Answered at load: every item-only rule, none that reads the session or fails.
+        let answered: Vec<&str> = rules.rules.iter().enumerate().filter(|(ri, _)| masks.answered(e.catalog(), *ri)).map(|(_, r)| r.id.as_str()).collect();
+        assert!(answered.contains(&"r0") && answered.contains(&"r2") && answered.contains(&"r69") && answered.contains(&"pdp-only"), "{answered:?}");
+        assert!(!answered.iter().any(|id| matches!(*id, "r1" | "r4" | "fails-a" | "fails-b")), "{answered:?}");
     }
 
     #[test]

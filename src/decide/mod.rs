@@ -722,8 +722,7 @@ pub fn decide_ref<'a>(inp: &Inputs<'a>, req: &DecideRequest, decision_id: String
             })),
         }));
         let parts = start..item_parts.len();
-        let precomputed = item_parts.get(parts.clone()).is_some_and(|ps| ps.iter().all(|p| matches!(p, ItemPart::Precomputed(_))));
-        live_rules.push(LiveRule { rule, parts, precomputed, fired: false });
+        live_rules.push(LiveRule { rule, index: ri, parts, precomputed: inp.masks.answered(cat, ri), fired: false });
     }
 
     // 3. Features and scores; 2b. item-level rules per candidate.
@@ -742,40 +741,40 @@ pub fn decide_ref<'a>(inp: &Inputs<'a>, req: &DecideRequest, decision_id: String
     let mut category_affinity = vec![f64::NAN; cat.category_count()];
     let mut brand_affinity = vec![f64::NAN; cat.brand_count()];
     let typical_price = s.typical_price();
-    // Which live rules hold for each candidate: one bit per rule, `words`
-    // words per candidate. Rules whose item parts were all computed at load
-    // are answered rule by rule here, a bit test per candidate (they cannot
-    // fail, so the order they are asked in changes nothing); the others are
-    // evaluated per candidate below, in rule order, so a failing rule is
-    // reported at the same candidate as before. The effects are then applied
-    // per candidate in rule order from the bits: the same multiplications,
-    // reasons and first firings, in the same order, as testing every rule on
-    // every candidate, without a test per candidate and rule.
-    // Word `w` of candidate `ci` at `w * n + ci`: a rule's bits for all
-    // candidates are side by side.
+    // Which live rules hold for each candidate: bit `ri % 64` of word
+    // `ri / 64` for rule `ri`. Rules whose item parts were all computed at
+    // load are read from the catalog item's words (`ItemMasks::item_rules`),
+    // masked to the live ones: a word per candidate instead of a test per
+    // candidate and rule (they cannot fail, so when they are asked changes
+    // nothing). The others are evaluated per candidate below, in rule order,
+    // so a failing rule is reported at the same candidate as before. The
+    // effects are then applied per candidate in rule order from the bits: the
+    // same multiplications, reasons and first firings, in the same order, as
+    // testing every rule on every candidate.
+    // Word `w` of candidate `ci` at `w * n + ci`.
     let n = pool.list.len();
-    let words = live_rules.len().div_ceil(64);
+    let words = inp.rules.rules.len().div_ceil(64);
     let mut hits = vec![0u64; n.saturating_mul(words)];
-    // The candidates' catalog indices side by side: the rule passes read only these.
-    let pool_idx: Vec<u32> = pool.list.iter().map(|c| c.idx).collect();
+    let mut answered_live = vec![0u64; words];
+    // Rule index -> position in `live_rules`.
+    let mut live_at = vec![u32::MAX; inp.rules.rules.len()];
     let mut evaluated: Vec<usize> = Vec::with_capacity(live_rules.len());
     for (j, lr) in live_rules.iter().enumerate() {
-        if !lr.precomputed {
-            evaluated.push(j);
-            continue;
+        if let Some(at) = live_at.get_mut(lr.index) {
+            *at = j as u32;
         }
-        let Some(parts) = item_parts.get(lr.parts.clone()) else { continue };
-        let shift = j % 64;
-        let start = (j / 64).saturating_mul(n);
-        let Some(column) = hits.get_mut(start..start.saturating_add(n)) else { continue };
-        // The rule holds where every part's bit is set: the first part sets
-        // the rule's bit, each further part clears it where its own is not.
-        if parts.is_empty() {
-            column.iter_mut().for_each(|h| *h |= 1 << shift);
+        match answered_live.get_mut(lr.index / 64) {
+            Some(w) if lr.precomputed => *w |= 1 << (lr.index % 64),
+            _ => evaluated.push(j),
         }
-        for (pi, part) in parts.iter().enumerate() {
-            if let ItemPart::Precomputed(bits) = part {
-                bits.write_column(&pool_idx, column, shift as u32, pi > 0);
+    }
+    if answered_live.iter().any(|&w| w != 0) {
+        for (ci, c) in pool.list.iter().enumerate() {
+            let Some(item_words) = inp.masks.item_rules(cat, c.idx) else { continue };
+            for (w, (&holds, &live)) in item_words.iter().zip(&answered_live).enumerate() {
+                if let Some(h) = hits.get_mut(w.saturating_mul(n).saturating_add(ci)) {
+                    *h |= holds & live;
+                }
             }
         }
     }
@@ -823,8 +822,8 @@ pub fn decide_ref<'a>(inp: &Inputs<'a>, req: &DecideRequest, decision_id: String
             let Some(parts) = item_parts.get_mut(lr.parts.clone()) else { continue };
             match all_true_memo(parts, &scope, (it, c.idx, marks, last_seen)) {
                 Ok(true) => {
-                    if let Some(h) = hits.get_mut((j / 64).saturating_mul(n).saturating_add(ci)) {
-                        *h |= 1 << (j % 64);
+                    if let Some(h) = hits.get_mut((lr.index / 64).saturating_mul(n).saturating_add(ci)) {
+                        *h |= 1 << (lr.index % 64);
                     }
                 }
                 Ok(false) => {}
@@ -838,9 +837,9 @@ pub fn decide_ref<'a>(inp: &Inputs<'a>, req: &DecideRequest, decision_id: String
         for w in 0..words {
             let mut rest = hits.get(w.saturating_mul(n).saturating_add(ci)).copied().unwrap_or(0);
             while rest != 0 {
-                let j = w.saturating_mul(64).saturating_add(rest.trailing_zeros() as usize);
+                let ri = w.saturating_mul(64).saturating_add(rest.trailing_zeros() as usize);
                 rest &= rest.wrapping_sub(1);
-                let Some(lr) = live_rules.get_mut(j) else { continue };
+                let Some(lr) = live_at.get(ri).and_then(|&j| live_rules.get_mut(j as usize)) else { continue };
                 match &lr.rule.action {
                     Action::Scale(f) => c.multiplier *= f,
                     Action::Exclude => c.excluded = true,
@@ -1257,9 +1256,11 @@ impl<'m, 'v> MemoPart<'m, 'v> {
 /// A rule live in a decision whose action applies per candidate.
 struct LiveRule<'r> {
     rule: &'r crate::rules::Rule,
+    /// Its index in the rule set.
+    index: usize,
     /// Its item-level parts in the decision's list of them.
     parts: std::ops::Range<usize>,
-    /// Every item-level part was computed at load (none also means true).
+    /// Answered per catalog item at load ([`ItemMasks::item_rules`]).
     precomputed: bool,
     /// Already in `rules_fired`.
     fired: bool,
