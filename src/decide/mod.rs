@@ -482,7 +482,7 @@ impl Marks {
     fn mark_session(&mut self, cat: &Catalog, s: &Session, req: &DecideRequest) {
         self.begin(cat.len());
         for l in &s.cart {
-            if let Some(j) = cat.index_of(&l.item) {
+            if let Some(j) = cat.index_hinted(&l.item, l.hint) {
                 self.set(j, if req.exclude_cart { IN_CART | NEVER } else { IN_CART });
             }
         }

@@ -88,6 +88,9 @@ pub struct CartLine {
     pub item: String,
     pub quantity: u32,
     pub price: Option<f64>,
+    /// The item's catalog index (see [`CatalogHint`]): a decision marks the
+    /// cart's items without hashing their ids.
+    pub hint: CatalogHint,
 }
 
 /// The three kinds of affinity.
@@ -270,7 +273,7 @@ impl Session {
                 line.price = price;
             }
         } else if self.cart.len() < MAX_CART_ITEMS {
-            self.cart.push(CartLine { item: item.to_string(), quantity: qty, price });
+            self.cart.push(CartLine { item: item.to_string(), quantity: qty, price, hint: CatalogHint::default() });
         }
     }
 
@@ -289,7 +292,7 @@ impl Session {
         }
     }
 
-    /// Fills the catalog hints of the ring and the item affinities for the
+    /// Fills the catalog hints of the ring, the item affinities and the cart for the
     /// catalog of `generation`; only entries added since the last call (or
     /// hinted for another catalog) look their id up.
     pub fn refresh_hints(&mut self, generation: u64, index_of: &dyn Fn(&str) -> Option<u32>) {
@@ -298,6 +301,9 @@ impl Session {
         }
         for (id, e) in self.items.iter_mut() {
             e.hint.refresh(id, generation, index_of);
+        }
+        for l in self.cart.iter_mut() {
+            l.hint.refresh(&l.item, generation, index_of);
         }
     }
 

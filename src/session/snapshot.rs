@@ -214,7 +214,7 @@ impl Session {
             let item = get(r.varint()?)?;
             let quantity = u32::try_from(r.varint()?).unwrap_or(1).clamp(1, 10_000);
             let price = read_price(&mut r)?;
-            s.cart.push(CartLine { item, quantity, price });
+            s.cart.push(CartLine { item, quantity, price, hint: CatalogHint::default() });
         }
         let n = r.count(MAX_PURCHASED_ITEMS)?;
         for _ in 0..n {
