@@ -69,21 +69,43 @@ impl<'a> SessionView<'a> {
 
     /// When the session last interacted with `item` (the latest time in the ring).
     pub fn last_seen(&self, item: &str) -> Option<f64> {
+        if self.scan_instead_of_map() {
+            return self.session.recent.iter().filter(|i| str_eq(&i.item, item)).map(|i| i.ts).reduce(f64::max);
+        }
+        self.last_seen_map().get(item).copied()
+    }
+
+    /// Whether the session interacted with `item` at or after `since`: as
+    /// `last_seen(item) >= since` (some interaction that late exists exactly
+    /// when the latest one is that late), but a scan tests the cheap time
+    /// first and compares ids only for interactions late enough.
+    pub fn seen_since(&self, item: &str, since: f64) -> bool {
+        if self.scan_instead_of_map() {
+            return self.session.recent.iter().any(|i| i.ts >= since && str_eq(&i.item, item));
+        }
+        self.last_seen_map().get(item).is_some_and(|&ts| ts >= since)
+    }
+
+    /// The first few questions scan the ring; the map is built on the fourth.
+    fn scan_instead_of_map(&self) -> bool {
         const SCANS_BEFORE_MAP: u32 = 3;
         let asked = self.last_seen_asked.get();
         if self.last_seen.get().is_none() && asked < SCANS_BEFORE_MAP {
             self.last_seen_asked.set(asked.saturating_add(1));
-            return self.session.recent.iter().filter(|i| str_eq(&i.item, item)).map(|i| i.ts).reduce(f64::max);
+            return true;
         }
-        let map = self.last_seen.get_or_init(|| {
+        false
+    }
+
+    fn last_seen_map(&self) -> &FxHashMap<&'a str, f64> {
+        self.last_seen.get_or_init(|| {
             let mut m: FxHashMap<&str, f64> = map_with_capacity(self.session.recent.len());
             for i in &self.session.recent {
                 let e = m.entry(i.item.as_str()).or_insert(i.ts);
                 *e = e.max(i.ts);
             }
             m
-        });
-        map.get(item).copied()
+        })
     }
 
     /// `session.<field>` as JSON, built once per decision.
@@ -248,7 +270,7 @@ impl Scope for InteractionScope<'_> {
 impl DecisionScope<'_> {
     /// `viewed_within` for an item id, as the merchant operator answers it.
     pub(crate) fn viewed_within_id(&self, item: &str, seconds: f64) -> bool {
-        self.view.last_seen(item).is_some_and(|ts| ts >= self.view.now_ms - seconds * 1000.0)
+        self.view.seen_since(item, self.view.now_ms - seconds * 1000.0)
     }
 
     /// `session.recent.<n>.<path>` from the `n`-th newest interaction, and
@@ -594,5 +616,33 @@ mod tests {
         // Only the 9,500-element variant runs out of steps (on every item), the 5,000 one never.
         let over = conditions.iter().filter(|c| c.contains(&long(9500))).map(String::len).collect::<Vec<_>>();
         assert!(!step_limits.is_empty() && step_limits.iter().all(|l| over.contains(l)), "{step_limits:?}");
+    }
+
+    /// `seen_since` (the time tested before the id) answers as the latest
+    /// interaction does, on a view still scanning and on one with its map.
+    #[test]
+    fn seen_since_is_the_latest_interaction_at_or_after() {
+        let mut events = Vec::new();
+        for (i, id) in ["shoe-1", "sock-2", "shoe-1", "bag-6", "hat-5", "sock-2", "shoe-1"].iter().enumerate() {
+            events.push(format!(r#"{{"type":"{}","item":{{"id":"{id}"}}}}"#, if i % 2 == 0 { "product_view" } else { "product_click" }));
+        }
+        let refs: Vec<&str> = events.iter().map(String::as_str).collect();
+        let e = engine(&refs);
+        let now = T0 + 10_000.0;
+        let mapped = SessionView::new(e.session(), now);
+        for _ in 0..4 {
+            mapped.last_seen("none");
+        }
+        assert!(mapped.last_seen.get().is_some());
+        let mut answered = 0;
+        for id in ["shoe-1", "sock-2", "bag-6", "hat-5", "nope"] {
+            for since in [T0 - 1.0, T0, T0 + 500.0, T0 + 1000.0, T0 + 4500.0, T0 + 5000.0, T0 + 6000.0, T0 + 6001.0, f64::NAN] {
+                let want = SessionView::new(e.session(), now).last_seen(id).is_some_and(|ts| ts >= since);
+                assert_eq!(SessionView::new(e.session(), now).seen_since(id, since), want, "{id} since {since}");
+                assert_eq!(mapped.seen_since(id, since), want, "{id} since {since} (map)");
+                answered += usize::from(want);
+            }
+        }
+        assert!(answered > 5 && answered < 40, "{answered}");
     }
 }
