@@ -50,6 +50,7 @@ const fixed = {
   "/": ["text/html", '<!doctype html><meta charset="utf-8"><title>edge-personalize bench</title><script type="module" src="/bench-page.mjs"></script>'],
   "/bench-page.mjs": ["text/javascript", readFileSync(join(repo, "bench", "browser-page.mjs"))],
   "/js-engine.mjs": ["text/javascript", jsEngineBundle],
+  "/timing.mjs": ["text/javascript", readFileSync(join(repo, "bench", "timing.mjs"))],
   "/workload.json": ["application/json", readFileSync(workloadPath)],
 };
 const server = createServer((req, res) => {
@@ -112,7 +113,7 @@ console.log(`| track, per event | µs | ${f(result.track_wasm_us)} | ${f(result.
 console.log(`| track, per event, one trackMany call | µs | ${f(result.track_many_wasm_us)} | ${f(result.track_js_us)} | ${(result.track_js_us / result.track_many_wasm_us).toPrecision(2)}× |`);
 console.log(`Same decision from wasm and plain JS in Chromium: ${result.decide_same_items}/10 items, same order: ${result.decide_same_order}.`);
 if (!result.decide_same_order) {
-  console.error("bench/browser: wasm and JS decided differently in Chromium");
+  console.error(`bench/browser: wasm and JS decided differently in Chromium (${result.decide_compared_in_one_ms ? "within one millisecond" : "not within one millisecond"})`);
   process.exit(1);
 }
 console.log("merged into dist/bench.json (chromium)");

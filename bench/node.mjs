@@ -17,7 +17,7 @@ import { gzipSync } from "node:zlib";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { dirname, join } from "node:path";
 import { JsPersonalizer, installMerchantOps } from "./js-engine.mjs";
-import { cpuNs, median } from "./timing.mjs";
+import { cpuNs, median, sameMillisecond } from "./timing.mjs";
 
 const repo = join(dirname(fileURLToPath(import.meta.url)), "..");
 const toolsRequire = createRequire(join(repo, "tools", "package.json"));
@@ -143,10 +143,11 @@ events = eventsNow();
 for (const e of events) pw.track(e);
 for (const e of events) pj.track(e);
 for (const e of events) ps.track(e);
-const dw = pw.decide(W.request);
-// In the same millisecond as dw where possible: scores decay with the wasm clock (Date.now()).
-const ds = ps.decide(W.request);
-const dj = pj.decide(W.request, Date.now());
+// Scores decay with the clock (the wasm engines read Date.now()), so a near-tie
+// may order differently at two instants: the decisions compared below are made
+// within one millisecond, retried until they are.
+const [dw, ds, dj, decidedInOneMs] = sameMillisecond((t) => [pw.decide(W.request), ps.decide(W.request), pj.decide(W.request, t)]);
+results.decide_compared_in_one_ms = decidedInOneMs;
 [results.decide_wasm_us, results.decide_js_us] = measurePair(
   () => pw.decide(W.request),
   () => pj.decide(W.request, Date.now()),

@@ -16,3 +16,20 @@ export const median = (xs) => {
   const m = s.length >> 1;
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
+
+/**
+ * Calls `decideAll(t)` (t = Date.now() at the call) until everything it did
+ * happened within that one millisecond, at most `tries` times; returns its
+ * results followed by whether that was achieved. Decision scores decay with
+ * the clock and the wasm engines read Date.now() themselves, so decisions
+ * compared across engines must be made at one instant or a near-tie may
+ * legitimately order differently. Used in Node and in the Chromium page.
+ */
+export function sameMillisecond(decideAll, tries = 200) {
+  for (let i = 1; ; i++) {
+    const t = Date.now();
+    const out = decideAll(t);
+    const inOne = Date.now() === t;
+    if (inOne || i >= tries) return [...out, inOne];
+  }
+}
