@@ -437,3 +437,57 @@ fn decide_says_what_the_native_engine_says_in_node() {
     }
     wasm_bindgen_test::console_log!("decide in Node = native: {compared} items compared");
 }
+
+/// The decision's texts that repeat (fired rule ids, `rule:…` reasons) are
+/// handed to JS from strings kept between decisions. They must follow the
+/// rules: 30 reloads of 40 boosts whose ids differ only at the end and keep
+/// their length (so a look-up by length, prefix or a reused allocation would
+/// hand out the previous load's text), more distinct texts than the kept
+/// strings' bound (1,024), then the first load again. Each decision equals
+/// the native engine's: fired rules and every item's id and reasons.
+#[wasm_bindgen_test]
+fn decision_texts_follow_reloaded_rules_in_node() {
+    use edge_personalize::engine::{Config, Engine};
+    use edge_personalize::json;
+    let config = r#"{"seed":7}"#;
+    let mut p = edge_personalize::wasm::Personalizer::new(js(config)).expect("personalizer");
+    p.load_catalog(JsValue::from_str(CATALOG)).expect("catalog");
+    let t0 = js_sys::Date::now();
+    let mut native = Engine::new(Config::from_value(&json::parse(config).expect("config")).expect("config"), t0);
+    native.load_catalog(&json::parse(CATALOG).expect("catalog")).expect("catalog");
+    let view = format!(r#"{{"type":"product_view","ts":{},"item":{{"id":"shoe-1","category":"shoes","price":65}}}}"#, t0 - 30_000.0);
+    p.track(js(&view)).expect("track");
+    native.track(&json::parse(&view).expect("event"), t0).expect("track");
+    let rules_of = |load: usize| {
+        let rules: Vec<String> = (0..40)
+            .map(|i| {
+                // Every item gets the first few as reasons; the session-level one fires on its own.
+                let condition = if i % 3 == 0 { r#"{">=":[{"var":"item.price"},0]}"# } else { r#"{">=":[{"var":"session.counters.product_view"},1]}"# };
+                format!(r#"{{"id":"boost-{i:02}-load-{load:02}","priority":{},"condition":{condition},"action":{{"type":"boost","factor":1.01}}}}"#, 100 - i)
+            })
+            .collect();
+        format!(r#"{{"version":"v{load}","rules":[{}]}}"#, rules.join(","))
+    };
+    let request = r#"{"slot":"home","k":8}"#;
+    let mut compared = 0;
+    for load in (0..30).chain([0]) {
+        let rules = rules_of(load);
+        p.load_rules(JsValue::from_str(&rules)).expect("rules");
+        native.load_rules(&json::parse(&rules).expect("rules")).expect("rules");
+        let wasm_side = back(p.decide(js(request)).expect("decide"));
+        let native_side = native.decide(&json::parse(request).expect("request"), js_sys::Date::now()).expect("decide").to_value();
+        let fired = wasm_side.get("rulesFired").map(json::to_json_string).unwrap_or_default();
+        assert_eq!(fired, native_side.get("rulesFired").map(json::to_json_string).unwrap_or_default(), "load {load}");
+        assert!(fired.contains(&format!("-load-{load:02}\"")), "load {load}: {fired}");
+        let texts = |d: &edge_personalize::Value| -> Vec<String> {
+            d.get("items").and_then(edge_personalize::Value::as_array).map_or_else(Vec::new, |items| {
+                items.iter().map(|it| format!("{} {}", it.get("id").map(json::to_json_string).unwrap_or_default(), it.get("reasons").map(json::to_json_string).unwrap_or_default())).collect()
+            })
+        };
+        let (w, n) = (texts(&wasm_side), texts(&native_side));
+        assert_eq!(w, n, "load {load}");
+        assert!(w.iter().any(|t| t.contains(&format!("rule:boost-00-load-{load:02}"))), "load {load}: {w:?}");
+        compared += w.len();
+    }
+    wasm_bindgen_test::console_log!("decision texts after rule reloads = native: {compared} items compared");
+}

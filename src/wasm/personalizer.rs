@@ -11,75 +11,150 @@ use crate::engine::{Config, Engine};
 use crate::event::Event;
 use crate::json::{Map, Value};
 
-/// A decision as JS sees it: the same fields, order and values as
+/// Builds a decision as JS sees it: the same fields, order and values as
 /// [`crate::decide::Decision::to_value`] (the native API's form);
-/// tests/wasm_node.rs checks them. Serialized from the borrowed form, so
-/// ids and rule ids go to JS without an owned copy, and each reason is
-/// written into `buf` (one buffer for the decision) instead of a string of its own.
-struct DecisionOut<'a, 'd> {
-    decision: &'a DecisionRef<'d>,
-    buf: &'a std::cell::Cell<String>,
+/// tests/wasm_node.rs checks them. Built straight from the borrowed form with
+/// one setter call per field. The rules' texts (fired rule ids, `rule:…`
+/// reasons) repeat in every decision: each is decoded into a JS string once
+/// and handed out again from [`JsTexts`], where decoding ~45 of them per
+/// decision was the largest part of handing a decision to JS.
+struct DecisionJs {
+    keys: DecisionKeys,
+    texts: JsTexts,
+    /// Each reason is written here (one buffer, not a `String` per reason).
+    reason: String,
 }
 
-struct ItemOut<'a, 'd> {
-    item: &'a crate::decide::ItemRef<'d>,
-    buf: &'a std::cell::Cell<String>,
+/// The decision's field names as JS strings, made once per `Personalizer`.
+struct DecisionKeys {
+    decision_id: JsValue,
+    slot: JsValue,
+    items: JsValue,
+    id: JsValue,
+    score: JsValue,
+    reasons: JsValue,
+    rules_fired: JsValue,
+    rule_errors: JsValue,
+    rule: JsValue,
+    code: JsValue,
+    message: JsValue,
+    fallback_used: JsValue,
+    group: JsValue,
+    model_version: JsValue,
 }
 
-struct ReasonsOut<'a, 'd>(ItemOut<'a, 'd>);
+/// JS strings for texts seen before, found by their text (so a hit is always
+/// the same text). Bounded: emptied when full, since reasons naming items
+/// (`related:…`) are as many as the catalog's items.
+struct JsTexts {
+    by_text: crate::decide::fxhash::FxHashMap<Box<str>, JsValue>,
+}
 
-struct FailureOut<'a>(&'a crate::decide::RuleFailure);
+impl JsTexts {
+    const MAX_TEXTS: usize = 1024;
 
-impl Serialize for DecisionOut<'_, '_> {
-    fn serialize<S: Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
-        let d = self.decision;
-        let buf = self.buf;
-        let mut o = ser.serialize_struct("Decision", 8)?;
-        o.serialize_field("decisionId", &d.id)?;
-        o.serialize_field("slot", &d.slot)?;
-        o.serialize_field("items", &SeqOut(d.items.iter().map(|item| ItemOut { item, buf })))?;
-        o.serialize_field("rulesFired", &d.rules_fired)?;
-        if !d.rule_failures.is_empty() {
-            o.serialize_field("ruleErrors", &SeqOut(d.rule_failures.iter().map(FailureOut)))?;
+    fn get(&mut self, text: &str) -> JsValue {
+        if let Some(js) = self.by_text.get(text) {
+            return js.clone();
         }
-        o.serialize_field("fallbackUsed", &d.fallback_used)?;
-        o.serialize_field("group", d.group)?;
-        o.serialize_field("modelVersion", &d.model_version)?;
-        o.end()
+        if self.by_text.len() >= Self::MAX_TEXTS {
+            self.by_text.clear();
+        }
+        let js = JsValue::from_str(text);
+        self.by_text.insert(text.into(), js.clone());
+        js
     }
 }
 
-impl Serialize for ItemOut<'_, '_> {
-    fn serialize<S: Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
-        let mut o = ser.serialize_struct("Item", 3)?;
-        o.serialize_field("id", self.item.id)?;
-        o.serialize_field("score", &crate::decide::rounded_score(self.item.score))?;
-        o.serialize_field("reasons", &ReasonsOut(ItemOut { item: self.item, buf: self.buf }))?;
-        o.end()
-    }
+#[wasm_bindgen]
+extern "C" {
+    /// A plain object or array, written with `target[key] = value` (as
+    /// serde-wasm-bindgen writes them: no `Reflect` wrapper, no try/catch).
+    type JsTarget;
+
+    #[wasm_bindgen(method, indexing_setter)]
+    fn set(this: &JsTarget, key: &JsValue, value: JsValue);
+
+    #[wasm_bindgen(method, indexing_setter)]
+    fn set_at(this: &JsTarget, index: u32, value: JsValue);
 }
 
-impl Serialize for ReasonsOut<'_, '_> {
-    fn serialize<S: Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeSeq;
-        let ItemOut { item, buf } = &self.0;
-        let mut seq = ser.serialize_seq(Some(item.reason_count()))?;
-        // Taken out and put back (an empty string costs no allocation).
-        let mut text = buf.take();
-        let done = item.each_reason(&mut text, |r| seq.serialize_element(r));
-        buf.set(text);
-        done?;
-        seq.end()
-    }
+fn new_object() -> JsTarget {
+    js_sys::Object::new().unchecked_into()
 }
 
-impl Serialize for FailureOut<'_> {
-    fn serialize<S: Serializer>(&self, ser: S) -> Result<S::Ok, S::Error> {
-        let mut o = ser.serialize_struct("RuleError", 3)?;
-        o.serialize_field("rule", &self.0.rule)?;
-        o.serialize_field("code", self.0.code)?;
-        o.serialize_field("message", &self.0.message)?;
-        o.end()
+fn new_array() -> JsTarget {
+    js_sys::Array::new().unchecked_into()
+}
+
+impl DecisionJs {
+    fn new() -> Self {
+        let k = JsValue::from_str;
+        DecisionJs {
+            keys: DecisionKeys {
+                decision_id: k("decisionId"),
+                slot: k("slot"),
+                items: k("items"),
+                id: k("id"),
+                score: k("score"),
+                reasons: k("reasons"),
+                rules_fired: k("rulesFired"),
+                rule_errors: k("ruleErrors"),
+                rule: k("rule"),
+                code: k("code"),
+                message: k("message"),
+                fallback_used: k("fallbackUsed"),
+                group: k("group"),
+                model_version: k("modelVersion"),
+            },
+            texts: JsTexts { by_text: crate::decide::fxhash::map_with_capacity(64) },
+            reason: String::with_capacity(64),
+        }
+    }
+
+    fn build(&mut self, d: &DecisionRef<'_>) -> JsValue {
+        let keys = &self.keys;
+        let texts = &mut self.texts;
+        let o = new_object();
+        o.set(&keys.decision_id, JsValue::from_str(&d.id));
+        o.set(&keys.slot, JsValue::from_str(&d.slot));
+        let items = new_array();
+        for (index, item) in (0u32..).zip(d.items.iter()) {
+            let it = new_object();
+            it.set(&keys.id, JsValue::from_str(item.id));
+            it.set(&keys.score, JsValue::from_f64(crate::decide::rounded_score(item.score)));
+            let reasons = new_array();
+            let mut at = 0u32;
+            let done: Result<(), core::convert::Infallible> = item.each_reason(&mut self.reason, |r| {
+                reasons.set_at(at, texts.get(r));
+                at = at.wrapping_add(1); // at most MAX_REASONS
+                Ok(())
+            });
+            let Ok(()) = done;
+            it.set(&keys.reasons, reasons.into());
+            items.set_at(index, it.into());
+        }
+        o.set(&keys.items, items.into());
+        let fired = new_array();
+        for (index, rule) in (0u32..).zip(d.rules_fired.iter()) {
+            fired.set_at(index, texts.get(rule));
+        }
+        o.set(&keys.rules_fired, fired.into());
+        if !d.rule_failures.is_empty() {
+            let failures = new_array();
+            for (index, f) in (0u32..).zip(d.rule_failures.iter()) {
+                let e = new_object();
+                e.set(&keys.rule, texts.get(&f.rule));
+                e.set(&keys.code, texts.get(f.code));
+                e.set(&keys.message, JsValue::from_str(&f.message));
+                failures.set_at(index, e.into());
+            }
+            o.set(&keys.rule_errors, failures.into());
+        }
+        o.set(&keys.fallback_used, JsValue::from_bool(d.fallback_used));
+        o.set(&keys.group, texts.get(d.group));
+        o.set(&keys.model_version, d.model_version.map_or(JsValue::NULL, JsValue::from_str));
+        o.into()
     }
 }
 
@@ -184,6 +259,7 @@ fn now() -> f64 {
 #[wasm_bindgen]
 pub struct Personalizer {
     engine: Engine,
+    decision_js: DecisionJs,
 }
 
 #[wasm_bindgen]
@@ -196,7 +272,7 @@ impl Personalizer {
         if v.get("seed").is_none() {
             config.seed = super::random_seed();
         }
-        Ok(Personalizer { engine: Engine::new(config, now()) })
+        Ok(Personalizer { engine: Engine::new(config, now()), decision_js: DecisionJs::new() })
     }
 
     /// Tracks an event; returns it as stored (id, ts, sessionId, group filled in).
@@ -242,13 +318,9 @@ impl Personalizer {
         let v = from_js(request, "request")?;
         // Straight from the decision, not through `Decision::to_value`:
         // building and then dropping that value tree (every id and reason
-        // copied once more) was a tenth of a wasm decide. Its keys are fixed
-        // names, so the `__proto__` detour of `to_js` never applies.
-        let buf = std::cell::Cell::new(String::with_capacity(64));
-        let out = self.engine.decide_then(&v, now(), |decision| {
-            DecisionOut { decision, buf: &buf }.serialize(&serde_wasm_bindgen::Serializer::json_compatible())
-        });
-        out.map_err(js_err)?.map_err(ser_err)
+        // copied once more) was a tenth of a wasm decide.
+        let builder = &mut self.decision_js;
+        self.engine.decide_then(&v, now(), |decision| builder.build(decision)).map_err(js_err)
     }
 
     /// The session as compact bytes, for storage in the page or at the edge.
