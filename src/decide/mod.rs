@@ -235,18 +235,21 @@ impl ItemRef<'_> {
         }
     }
 
-    /// Each reason as text, in order: written into `buf` (cleared first) and handed to `each`.
-    pub fn each_reason<E>(&self, buf: &mut String, mut each: impl FnMut(&str) -> std::result::Result<(), E>) -> std::result::Result<(), E> {
+    /// Each reason as text, in order: written into `buf` (cleared first) and
+    /// handed to `each` with whether it names an item (`related:<id>` and the
+    /// other relations: as many texts as the catalog has items; the others
+    /// come from a small set: rule ids, categories, brands, fixed words).
+    pub fn each_reason<E>(&self, buf: &mut String, mut each: impl FnMut(&str, bool) -> std::result::Result<(), E>) -> std::result::Result<(), E> {
         match &self.reasons {
             ItemReasons::Kept(kept) => {
                 for r in kept.iter().flatten() {
                     buf.clear();
                     r.write_into(buf);
-                    each(buf)?;
+                    each(buf, matches!(r, Reason::Relation(..)))?;
                 }
                 Ok(())
             }
-            ItemReasons::Fixed(text) => each(text),
+            ItemReasons::Fixed(text) => each(text, false),
         }
     }
 

@@ -14,10 +14,13 @@ use crate::json::{Map, Value};
 /// Builds a decision as JS sees it: the same fields, order and values as
 /// [`crate::decide::Decision::to_value`] (the native API's form);
 /// tests/wasm_node.rs checks them. Built straight from the borrowed form with
-/// one setter call per field. The rules' texts (fired rule ids, `rule:…`
-/// reasons) repeat in every decision: each is decoded into a JS string once
-/// and handed out again from [`JsTexts`], where decoding ~45 of them per
-/// decision was the largest part of handing a decision to JS.
+/// one setter call per field. The texts from small sets (fired rule ids,
+/// `rule:…`, `category:…` and `brand:…` reasons, the slot, the group) repeat
+/// in every decision: each is decoded into a JS string once and handed out
+/// again from [`JsTexts`], where decoding ~45 of them per decision was the
+/// largest part of handing a decision to JS. Item ids and reasons naming
+/// items are decoded each time: a host serving many sessions (the Worker's)
+/// would churn a cache of them, and a miss costs more than a decode.
 struct DecisionJs {
     keys: DecisionKeys,
     texts: JsTexts,
@@ -44,8 +47,8 @@ struct DecisionKeys {
 }
 
 /// JS strings for texts seen before, found by their text (so a hit is always
-/// the same text). Bounded: emptied when full, since reasons naming items
-/// (`related:…`) are as many as the catalog's items.
+/// the same text). Bounded: emptied when full (slots are the caller's
+/// texts, and a catalog can have many categories and brands).
 struct JsTexts {
     by_text: crate::decide::fxhash::FxHashMap<Box<str>, JsValue>,
 }
@@ -117,7 +120,7 @@ impl DecisionJs {
         let texts = &mut self.texts;
         let o = new_object();
         o.set(&keys.decision_id, JsValue::from_str(&d.id));
-        o.set(&keys.slot, JsValue::from_str(&d.slot));
+        o.set(&keys.slot, texts.get(&d.slot));
         let items = new_array();
         for (index, item) in (0u32..).zip(d.items.iter()) {
             let it = new_object();
@@ -125,8 +128,8 @@ impl DecisionJs {
             it.set(&keys.score, JsValue::from_f64(crate::decide::rounded_score(item.score)));
             let reasons = new_array();
             let mut at = 0u32;
-            let done: Result<(), core::convert::Infallible> = item.each_reason(&mut self.reason, |r| {
-                reasons.set_at(at, texts.get(r));
+            let done: Result<(), core::convert::Infallible> = item.each_reason(&mut self.reason, |r, names_an_item| {
+                reasons.set_at(at, if names_an_item { JsValue::from_str(r) } else { texts.get(r) });
                 at = at.wrapping_add(1); // at most MAX_REASONS
                 Ok(())
             });
