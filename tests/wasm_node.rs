@@ -491,3 +491,44 @@ fn decision_texts_follow_reloaded_rules_in_node() {
     }
     wasm_bindgen_test::console_log!("decision texts after rule reloads = native: {compared} items compared");
 }
+
+/// Item ids are handed to JS from strings kept by catalog index. They must
+/// follow the catalog: reloads alternate the fixture catalog with copies whose
+/// ids are renamed in place (same length, same indices), so ids kept from the
+/// previous catalog would come back. Each decision equals the native engine's.
+#[wasm_bindgen_test]
+fn decision_item_ids_follow_reloaded_catalogs_in_node() {
+    use edge_personalize::engine::{Config, Engine};
+    use edge_personalize::json;
+    let config = r#"{"seed":11}"#;
+    let mut p = edge_personalize::wasm::Personalizer::new(js(config)).expect("personalizer");
+    let mut native = Engine::new(Config::from_value(&json::parse(config).expect("config")).expect("config"), js_sys::Date::now());
+    // The second letter of every id changed: `bag-1` -> `bXg-1`, `shirt-1` -> `sXirt-1`, ...
+    let renamed = |tag: char| {
+        ["bag-", "hat-", "shirt-", "shoe-", "sock-", "lace-", "polish-"].iter().fold(CATALOG.to_string(), |text, prefix| {
+            let renamed_prefix: String = prefix.chars().enumerate().map(|(i, c)| if i == 1 { tag } else { c }).collect();
+            text.replace(&format!("\"{prefix}"), &format!("\"{renamed_prefix}"))
+        })
+    };
+    let request = r#"{"slot":"home","k":6}"#;
+    let mut compared = 0;
+    for (load, catalog) in [CATALOG.to_string(), renamed('X'), CATALOG.to_string(), renamed('Z'), renamed('Z')].iter().enumerate() {
+        p.load_catalog(JsValue::from_str(catalog)).expect("catalog");
+        native.load_catalog(&json::parse(catalog).expect("catalog")).expect("catalog");
+        for _ in 0..2 {
+            let wasm_side = back(p.decide(js(request)).expect("decide"));
+            let native_side = native.decide(&json::parse(request).expect("request"), js_sys::Date::now()).expect("decide").to_value();
+            let ids = |d: &edge_personalize::Value| -> Vec<String> {
+                d.get("items").and_then(edge_personalize::Value::as_array).map_or_else(Vec::new, |items| items.iter().map(|it| it.get("id").map(json::to_json_string).unwrap_or_default()).collect())
+            };
+            let (w, n) = (ids(&wasm_side), ids(&native_side));
+            assert!(!w.is_empty(), "load {load} decided nothing");
+            assert_eq!(w, n, "load {load}");
+            assert_eq!(wasm_side.get("items").map(json::to_json_string), native_side.get("items").map(json::to_json_string), "load {load}");
+            compared += w.len();
+        }
+    }
+    let all_renamed = renamed('X');
+    assert!(!all_renamed.contains("\"bag-") && all_renamed.contains("\"bXg-1\""), "the renamed catalog must rename");
+    wasm_bindgen_test::console_log!("item ids after catalog reloads = native: {compared} items compared");
+}

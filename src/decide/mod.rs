@@ -209,11 +209,15 @@ pub struct DecisionRef<'a> {
     pub fallback_used: bool,
     pub group: &'static str,
     pub model_version: Option<&'a str>,
+    /// The generation of the catalog the items' indices are in.
+    pub catalog_generation: u64,
 }
 
 /// One chosen item of a [`DecisionRef`].
 pub struct ItemRef<'a> {
     pub id: &'a str,
+    /// The item's index in the decision's catalog (`catalog_generation`).
+    pub catalog_index: u32,
     pub score: f64,
     reasons: ItemReasons<'a>,
 }
@@ -571,6 +575,7 @@ pub fn decide_ref<'a>(inp: &Inputs<'a>, req: &DecideRequest, decision_id: String
         fallback_used: false,
         group: if inp.holdout { "holdout" } else { "treatment" },
         model_version: inp.model_version,
+        catalog_generation: inp.catalog.generation(),
     };
     // Items never shown, the cart and the purchases, marked by catalog index
     // once: ids outside the catalog can never be candidates, and the
@@ -931,7 +936,7 @@ pub fn decide_ref<'a>(inp: &Inputs<'a>, req: &DecideRequest, decision_id: String
         } else {
             ItemReasons::Kept(c.reasons)
         };
-        decision.items.push(ItemRef { id: &it.id, score: c.score, reasons });
+        decision.items.push(ItemRef { id: &it.id, catalog_index: c.idx, score: c.score, reasons });
     }
 
     // 5. Fallback when fewer than k qualify.
@@ -1057,7 +1062,7 @@ fn fill_from_bestsellers<'a>(cat: &'a Catalog, k: usize, blocked: &dyn Fn(u32) -
         if blocked(j) || d.items.iter().any(|x| x.id == it.id) {
             continue;
         }
-        d.items.push(ItemRef { id: &it.id, score: 0.0, reasons: ItemReasons::Fixed(reason) });
+        d.items.push(ItemRef { id: &it.id, catalog_index: j, score: 0.0, reasons: ItemReasons::Fixed(reason) });
     }
 }
 

@@ -18,12 +18,15 @@ use crate::json::{Map, Value};
 /// `rule:…`, `category:…` and `brand:…` reasons, the slot, the group) repeat
 /// in every decision: each is decoded into a JS string once and handed out
 /// again from [`JsTexts`], where decoding ~45 of them per decision was the
-/// largest part of handing a decision to JS. Item ids and reasons naming
-/// items are decoded each time: a host serving many sessions (the Worker's)
-/// would churn a cache of them, and a miss costs more than a decode.
+/// largest part of handing a decision to JS. Item ids are kept by catalog
+/// index in [`ItemIdsJs`] (no hashing; a host serving many sessions, as the
+/// Worker's does, shares them). Reasons naming items are decoded each time:
+/// they would churn a cache found by text, and a miss there costs more than
+/// a decode.
 struct DecisionJs {
     keys: DecisionKeys,
     texts: JsTexts,
+    item_ids: ItemIdsJs,
     /// Each reason is written here (one buffer, not a `String` per reason).
     reason: String,
 }
@@ -65,6 +68,36 @@ impl JsTexts {
         }
         let js = JsValue::from_str(text);
         self.by_text.insert(text.into(), js.clone());
+        js
+    }
+}
+
+/// The catalog's item ids as JS strings, by catalog index, made the first
+/// time an item is shown. Valid for one catalog generation (each built
+/// catalog draws a new one; a clone, with the same items, keeps it):
+/// another generation empties them.
+struct ItemIdsJs {
+    generation: u64,
+    by_index: Vec<Option<JsValue>>,
+}
+
+impl ItemIdsJs {
+    fn get(&mut self, generation: u64, index: u32, id: &str) -> JsValue {
+        if generation != self.generation {
+            self.by_index.clear();
+            self.generation = generation;
+        }
+        let at = index as usize;
+        if let Some(Some(js)) = self.by_index.get(at) {
+            return js.clone();
+        }
+        let js = JsValue::from_str(id);
+        if self.by_index.len() <= at {
+            self.by_index.resize(at.saturating_add(1), None);
+        }
+        if let Some(slot) = self.by_index.get_mut(at) {
+            *slot = Some(js.clone());
+        }
         js
     }
 }
@@ -111,6 +144,7 @@ impl DecisionJs {
                 model_version: k("modelVersion"),
             },
             texts: JsTexts { by_text: crate::decide::fxhash::map_with_capacity(64) },
+            item_ids: ItemIdsJs { generation: 0, by_index: Vec::new() },
             reason: String::with_capacity(64),
         }
     }
@@ -124,7 +158,7 @@ impl DecisionJs {
         let items = new_array();
         for (index, item) in (0u32..).zip(d.items.iter()) {
             let it = new_object();
-            it.set(&keys.id, JsValue::from_str(item.id));
+            it.set(&keys.id, self.item_ids.get(d.catalog_generation, item.catalog_index, item.id));
             it.set(&keys.score, JsValue::from_f64(crate::decide::rounded_score(item.score)));
             let reasons = new_array();
             let mut at = 0u32;
