@@ -442,8 +442,9 @@ fn decide_says_what_the_native_engine_says_in_node() {
 /// handed to JS from strings kept between decisions. They must follow the
 /// rules: 30 reloads of 40 boosts whose ids differ only at the end and keep
 /// their length (so a look-up by length, prefix or a reused allocation would
-/// hand out the previous load's text), more distinct texts than the kept
-/// strings' bound (1,024), then the first load again. Each decision equals
+/// hand out the previous load's text: it fails without the rule-set
+/// generation check), 2,400 distinct texts through 512 kept slots, then the
+/// first load again. Each decision equals
 /// the native engine's: fired rules and every item's id and reasons.
 #[wasm_bindgen_test]
 fn decision_texts_follow_reloaded_rules_in_node() {

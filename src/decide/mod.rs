@@ -211,6 +211,20 @@ pub struct DecisionRef<'a> {
     pub model_version: Option<&'a str>,
     /// The generation of the catalog the items' indices are in.
     pub catalog_generation: u64,
+    /// The generation of the rule set the rule ids are borrowed from
+    /// (`Engine` counts its rule loads; 0 outside an engine).
+    pub rules_generation: u64,
+}
+
+/// A reason's text as [`ItemRef::each_reason`] hands it out, with what it
+/// names: a rule (`rule:<id>`, `id` borrowed from the rule set, as in
+/// `rules_fired`), an item (`related:<id>` and the other relations: as many
+/// texts as the catalog has items), or something from a small set
+/// (categories, brands, fixed words).
+pub enum ReasonText<'t, 'a> {
+    Rule { id: &'a str, text: &'t str },
+    NamesItem(&'t str),
+    Other(&'t str),
 }
 
 /// One chosen item of a [`DecisionRef`].
@@ -230,7 +244,7 @@ enum ItemReasons<'a> {
     Fixed(&'static str),
 }
 
-impl ItemRef<'_> {
+impl<'a> ItemRef<'a> {
     /// How many reasons the item has.
     pub fn reason_count(&self) -> usize {
         match &self.reasons {
@@ -240,20 +254,22 @@ impl ItemRef<'_> {
     }
 
     /// Each reason as text, in order: written into `buf` (cleared first) and
-    /// handed to `each` with whether it names an item (`related:<id>` and the
-    /// other relations: as many texts as the catalog has items; the others
-    /// come from a small set: rule ids, categories, brands, fixed words).
-    pub fn each_reason<E>(&self, buf: &mut String, mut each: impl FnMut(&str, bool) -> std::result::Result<(), E>) -> std::result::Result<(), E> {
+    /// handed to `each` with what it names (see [`ReasonText`]).
+    pub fn each_reason<E>(&self, buf: &mut String, mut each: impl FnMut(ReasonText<'_, 'a>) -> std::result::Result<(), E>) -> std::result::Result<(), E> {
         match &self.reasons {
             ItemReasons::Kept(kept) => {
                 for r in kept.iter().flatten() {
                     buf.clear();
                     r.write_into(buf);
-                    each(buf, matches!(r, Reason::Relation(..)))?;
+                    each(match *r {
+                        Reason::Rule(id) => ReasonText::Rule { id, text: buf },
+                        Reason::Relation(..) => ReasonText::NamesItem(buf),
+                        _ => ReasonText::Other(buf),
+                    })?;
                 }
                 Ok(())
             }
-            ItemReasons::Fixed(text) => each(text, false),
+            ItemReasons::Fixed(text) => each(ReasonText::Other(text)),
         }
     }
 
@@ -576,6 +592,7 @@ pub fn decide_ref<'a>(inp: &Inputs<'a>, req: &DecideRequest, decision_id: String
         group: if inp.holdout { "holdout" } else { "treatment" },
         model_version: inp.model_version,
         catalog_generation: inp.catalog.generation(),
+        rules_generation: 0,
     };
     // Items never shown, the cart and the purchases, marked by catalog index
     // once: ids outside the catalog can never be candidates, and the

@@ -6,7 +6,7 @@ use super::interop::{from_js, from_js_or_text, js_err, map_has_proto_key, ser_er
 use super::storage;
 use serde::ser::{Serialize, SerializeStruct, Serializer};
 
-use crate::decide::DecisionRef;
+use crate::decide::{DecisionRef, ReasonText};
 use crate::engine::{Config, Engine};
 use crate::event::Event;
 use crate::json::{Map, Value};
@@ -14,18 +14,17 @@ use crate::json::{Map, Value};
 /// Builds a decision as JS sees it: the same fields, order and values as
 /// [`crate::decide::Decision::to_value`] (the native API's form);
 /// tests/wasm_node.rs checks them. Built straight from the borrowed form with
-/// one setter call per field. The texts from small sets (fired rule ids,
-/// `rule:…`, `category:…` and `brand:…` reasons, the slot, the group) repeat
-/// in every decision: each is decoded into a JS string once and handed out
-/// again from [`JsTexts`], where decoding ~45 of them per decision was the
-/// largest part of handing a decision to JS. Item ids are kept by catalog
-/// index in [`ItemIdsJs`] (no hashing; a host serving many sessions, as the
-/// Worker's does, shares them). Reasons naming items are decoded each time:
-/// they would churn a cache found by text, and a miss there costs more than
-/// a decode.
+/// one setter call per field. The texts that repeat in every decision are
+/// decoded into JS strings once and handed out again: the rules' ids and
+/// `rule:<id>` reasons ([`RuleTextsJs`], by the id's address in the rule set)
+/// and the item ids ([`ItemIdsJs`], by catalog index); decoding them (~55 per
+/// decision in the bench) was the largest part of handing a decision to JS.
+/// The rest (the id, the slot, reasons naming items, categories or brands)
+/// is decoded each time: a cache found by text cost more bytes and, on a
+/// miss, more time than the decode.
 struct DecisionJs {
     keys: DecisionKeys,
-    texts: JsTexts,
+    rule_texts: RuleTextsJs,
     item_ids: ItemIdsJs,
     /// Each reason is written here (one buffer, not a `String` per reason).
     reason: String,
@@ -47,29 +46,6 @@ struct DecisionKeys {
     fallback_used: JsValue,
     group: JsValue,
     model_version: JsValue,
-}
-
-/// JS strings for texts seen before, found by their text (so a hit is always
-/// the same text). Bounded: emptied when full (slots are the caller's
-/// texts, and a catalog can have many categories and brands).
-struct JsTexts {
-    by_text: crate::decide::fxhash::FxHashMap<Box<str>, JsValue>,
-}
-
-impl JsTexts {
-    const MAX_TEXTS: usize = 1024;
-
-    fn get(&mut self, text: &str) -> JsValue {
-        if let Some(js) = self.by_text.get(text) {
-            return js.clone();
-        }
-        if self.by_text.len() >= Self::MAX_TEXTS {
-            self.by_text.clear();
-        }
-        let js = JsValue::from_str(text);
-        self.by_text.insert(text.into(), js.clone());
-        js
-    }
 }
 
 /// The catalog's item ids as JS strings, by catalog index, made the first
@@ -99,6 +75,52 @@ impl ItemIdsJs {
             *slot = Some(js.clone());
         }
         js
+    }
+}
+
+/// The rules' ids and `rule:<id>` reasons as JS strings, found by where the
+/// id lives in the engine's rule set (address and length: no hashing of the
+/// text, no compare), valid for one rule-set generation: while it is
+/// unchanged an address names one text; another generation empties them.
+/// Direct-mapped (a slot per address hash; a collision replaces the slot,
+/// and a miss only decodes again): far fewer bytes than a hash map.
+struct RuleTextsJs {
+    generation: u64,
+    slots: Vec<RuleTextSlot>,
+}
+
+#[derive(Default, Clone)]
+struct RuleTextSlot {
+    at: usize,
+    len: usize,
+    id: Option<JsValue>,
+    reason: Option<JsValue>,
+}
+
+impl RuleTextsJs {
+    const SLOTS: usize = 512;
+
+    fn check(&mut self, generation: u64) {
+        if generation != self.generation || self.slots.len() != Self::SLOTS {
+            self.slots.clear();
+            self.slots.resize(Self::SLOTS, RuleTextSlot::default());
+            self.generation = generation;
+        }
+    }
+
+    /// `text` (the rule id itself, or the reason naming it) for the rule id `id`.
+    fn get(&mut self, id: &str, text: &str, reason: bool) -> JsValue {
+        let at = id.as_ptr() as usize;
+        // Fibonacci hashing of the address's low 32 bits: the top 9 bits pick one of 512 slots.
+        let pick = ((at as u32).wrapping_mul(0x9E37_79B9) >> 23) as usize;
+        let Some(slot) = self.slots.get_mut(pick) else {
+            return JsValue::from_str(text);
+        };
+        if slot.at != at || slot.len != id.len() {
+            *slot = RuleTextSlot { at, len: id.len(), id: None, reason: None };
+        }
+        let kept = if reason { &mut slot.reason } else { &mut slot.id };
+        kept.get_or_insert_with(|| JsValue::from_str(text)).clone()
     }
 }
 
@@ -143,18 +165,19 @@ impl DecisionJs {
                 group: k("group"),
                 model_version: k("modelVersion"),
             },
-            texts: JsTexts { by_text: crate::decide::fxhash::map_with_capacity(64) },
             item_ids: ItemIdsJs { generation: 0, by_index: Vec::new() },
+            rule_texts: RuleTextsJs { generation: 0, slots: Vec::new() },
             reason: String::with_capacity(64),
         }
     }
 
     fn build(&mut self, d: &DecisionRef<'_>) -> JsValue {
         let keys = &self.keys;
-        let texts = &mut self.texts;
+        let rule_texts = &mut self.rule_texts;
+        rule_texts.check(d.rules_generation);
         let o = new_object();
         o.set(&keys.decision_id, JsValue::from_str(&d.id));
-        o.set(&keys.slot, texts.get(&d.slot));
+        o.set(&keys.slot, JsValue::from_str(&d.slot));
         let items = new_array();
         for (index, item) in (0u32..).zip(d.items.iter()) {
             let it = new_object();
@@ -162,8 +185,13 @@ impl DecisionJs {
             it.set(&keys.score, JsValue::from_f64(crate::decide::rounded_score(item.score)));
             let reasons = new_array();
             let mut at = 0u32;
-            let done: Result<(), core::convert::Infallible> = item.each_reason(&mut self.reason, |r, names_an_item| {
-                reasons.set_at(at, if names_an_item { JsValue::from_str(r) } else { texts.get(r) });
+            let done: Result<(), core::convert::Infallible> = item.each_reason(&mut self.reason, |r| {
+                let js = match r {
+                    ReasonText::Rule { id, text } => rule_texts.get(id, text, true),
+                    ReasonText::NamesItem(text) => JsValue::from_str(text),
+                    ReasonText::Other(text) => JsValue::from_str(text),
+                };
+                reasons.set_at(at, js);
                 at = at.wrapping_add(1); // at most MAX_REASONS
                 Ok(())
             });
@@ -174,22 +202,22 @@ impl DecisionJs {
         o.set(&keys.items, items.into());
         let fired = new_array();
         for (index, rule) in (0u32..).zip(d.rules_fired.iter()) {
-            fired.set_at(index, texts.get(rule));
+            fired.set_at(index, rule_texts.get(rule, rule, false));
         }
         o.set(&keys.rules_fired, fired.into());
         if !d.rule_failures.is_empty() {
             let failures = new_array();
             for (index, f) in (0u32..).zip(d.rule_failures.iter()) {
                 let e = new_object();
-                e.set(&keys.rule, texts.get(&f.rule));
-                e.set(&keys.code, texts.get(f.code));
+                e.set(&keys.rule, JsValue::from_str(&f.rule));
+                e.set(&keys.code, JsValue::from_str(f.code));
                 e.set(&keys.message, JsValue::from_str(&f.message));
                 failures.set_at(index, e.into());
             }
             o.set(&keys.rule_errors, failures.into());
         }
         o.set(&keys.fallback_used, JsValue::from_bool(d.fallback_used));
-        o.set(&keys.group, texts.get(d.group));
+        o.set(&keys.group, JsValue::from_str(d.group));
         o.set(&keys.model_version, d.model_version.map_or(JsValue::NULL, JsValue::from_str));
         o.into()
     }
