@@ -493,18 +493,22 @@ fn decision_texts_follow_reloaded_rules_in_node() {
     wasm_bindgen_test::console_log!("decision texts after rule reloads = native: {compared} items compared");
 }
 
-/// Item ids are handed to JS from strings kept by catalog index. They must
-/// follow the catalog: reloads alternate the fixture catalog with copies whose
-/// ids are renamed in place (same length, same indices), so ids kept from the
-/// previous catalog would come back. Each decision equals the native engine's.
+/// Item ids and relation reasons (`related:<id>`) are handed to JS from
+/// strings kept by catalog index and by the id's address in the catalog. They
+/// must follow the catalog: reloads alternate the fixture catalog with copies
+/// whose ids are renamed in place (same length, same indices), so texts kept
+/// from the previous catalog would come back. After each load the shopper
+/// views the first shoe under its name there, so relation reasons are shown.
+/// Each decision equals the native engine's: items in order, reasons.
 #[wasm_bindgen_test]
-fn decision_item_ids_follow_reloaded_catalogs_in_node() {
+fn decision_item_texts_follow_reloaded_catalogs_in_node() {
     use edge_personalize::engine::{Config, Engine};
     use edge_personalize::json;
     let config = r#"{"seed":11}"#;
     let mut p = edge_personalize::wasm::Personalizer::new(js(config)).expect("personalizer");
-    let mut native = Engine::new(Config::from_value(&json::parse(config).expect("config")).expect("config"), js_sys::Date::now());
-    // The second letter of every id changed: `bag-1` -> `bXg-1`, `shirt-1` -> `sXirt-1`, ...
+    let t0 = js_sys::Date::now();
+    let mut native = Engine::new(Config::from_value(&json::parse(config).expect("config")).expect("config"), t0);
+    // The second letter of every id changed: `bag-1` -> `bXg-1`, `shoe-1` -> `sXoe-1`, ...
     let renamed = |tag: char| {
         ["bag-", "hat-", "shirt-", "shoe-", "sock-", "lace-", "polish-"].iter().fold(CATALOG.to_string(), |text, prefix| {
             let renamed_prefix: String = prefix.chars().enumerate().map(|(i, c)| if i == 1 { tag } else { c }).collect();
@@ -512,24 +516,34 @@ fn decision_item_ids_follow_reloaded_catalogs_in_node() {
         })
     };
     let request = r#"{"slot":"home","k":6}"#;
-    let mut compared = 0;
-    for (load, catalog) in [CATALOG.to_string(), renamed('X'), CATALOG.to_string(), renamed('Z'), renamed('Z')].iter().enumerate() {
+    let (mut compared, mut relation_reasons) = (0, 0);
+    for (load, (catalog, shoe)) in [(CATALOG.to_string(), "shoe-1"), (renamed('X'), "sXoe-1"), (CATALOG.to_string(), "shoe-1"), (renamed('Z'), "sZoe-1"), (renamed('Z'), "sZoe-1")].iter().enumerate() {
         p.load_catalog(JsValue::from_str(catalog)).expect("catalog");
         native.load_catalog(&json::parse(catalog).expect("catalog")).expect("catalog");
-        for _ in 0..2 {
+        for viewed in [false, true] {
+            if viewed {
+                let view = format!(r#"{{"type":"product_view","ts":{},"item":{{"id":"{shoe}"}}}}"#, t0 - 10_000.0);
+                p.track(js(&view)).expect("track");
+                native.track(&json::parse(&view).expect("event"), t0).expect("track");
+            }
             let wasm_side = back(p.decide(js(request)).expect("decide"));
             let native_side = native.decide(&json::parse(request).expect("request"), js_sys::Date::now()).expect("decide").to_value();
-            let ids = |d: &edge_personalize::Value| -> Vec<String> {
-                d.get("items").and_then(edge_personalize::Value::as_array).map_or_else(Vec::new, |items| items.iter().map(|it| it.get("id").map(json::to_json_string).unwrap_or_default()).collect())
+            let texts = |d: &edge_personalize::Value| -> Vec<String> {
+                d.get("items").and_then(edge_personalize::Value::as_array).map_or_else(Vec::new, |items| {
+                    items.iter().map(|it| format!("{} {}", it.get("id").map(json::to_json_string).unwrap_or_default(), it.get("reasons").map(json::to_json_string).unwrap_or_default())).collect()
+                })
             };
-            let (w, n) = (ids(&wasm_side), ids(&native_side));
+            let (w, n) = (texts(&wasm_side), texts(&native_side));
             assert!(!w.is_empty(), "load {load} decided nothing");
-            assert_eq!(w, n, "load {load}");
-            assert_eq!(wasm_side.get("items").map(json::to_json_string), native_side.get("items").map(json::to_json_string), "load {load}");
+            assert_eq!(w, n, "load {load}, viewed {viewed}");
+            if viewed {
+                assert!(w.iter().any(|t| t.contains(&format!("related:{shoe}"))), "load {load}: no relation reason: {w:?}");
+            }
+            relation_reasons += w.iter().filter(|t| t.contains("related:")).count();
             compared += w.len();
         }
     }
     let all_renamed = renamed('X');
     assert!(!all_renamed.contains("\"bag-") && all_renamed.contains("\"bXg-1\""), "the renamed catalog must rename");
-    wasm_bindgen_test::console_log!("item ids after catalog reloads = native: {compared} items compared");
+    wasm_bindgen_test::console_log!("item texts after catalog reloads = native: {compared} items compared, {relation_reasons} with relation reasons");
 }

@@ -218,12 +218,11 @@ pub struct DecisionRef<'a> {
 
 /// A reason's text as [`ItemRef::each_reason`] hands it out, with what it
 /// names: a rule (`rule:<id>`, `id` borrowed from the rule set, as in
-/// `rules_fired`), an item (`related:<id>` and the other relations: as many
-/// texts as the catalog has items), or something from a small set
-/// (categories, brands, fixed words).
+/// `rules_fired`), an item's relation (`related:<id>`, `id` borrowed from the
+/// catalog), or something else (categories, brands, fixed words).
 pub enum ReasonText<'t, 'a> {
     Rule { id: &'a str, text: &'t str },
-    NamesItem(&'t str),
+    Relation { kind: crate::catalog::RelationKind, id: &'a str, text: &'t str },
     Other(&'t str),
 }
 
@@ -263,7 +262,7 @@ impl<'a> ItemRef<'a> {
                     r.write_into(buf);
                     each(match *r {
                         Reason::Rule(id) => ReasonText::Rule { id, text: buf },
-                        Reason::Relation(..) => ReasonText::NamesItem(buf),
+                        Reason::Relation(kind, id) => ReasonText::Relation { kind, id, text: buf },
                         _ => ReasonText::Other(buf),
                     })?;
                 }

@@ -16,15 +16,16 @@ use crate::json::{Map, Value};
 /// tests/wasm_node.rs checks them. Built straight from the borrowed form with
 /// one setter call per field. The texts that repeat in every decision are
 /// decoded into JS strings once and handed out again: the rules' ids and
-/// `rule:<id>` reasons ([`RuleTextsJs`], by the id's address in the rule set)
-/// and the item ids ([`ItemIdsJs`], by catalog index); decoding them (~55 per
-/// decision in the bench) was the largest part of handing a decision to JS.
-/// The rest (the id, the slot, reasons naming items, categories or brands)
-/// is decoded each time: a cache found by text cost more bytes and, on a
+/// `rule:<id>` reasons and the relation reasons ([`TextsByAddress`], by the
+/// id's address in the rule set or the catalog) and the item ids
+/// ([`ItemIdsJs`], by catalog index); decoding them (~63 per decision in the
+/// bench) was the largest part of handing a decision to JS. The rest (the
+/// id, the slot, category and brand reasons) is decoded each time: a cache found by text cost more bytes and, on a
 /// miss, more time than the decode.
 struct DecisionJs {
     keys: DecisionKeys,
-    rule_texts: RuleTextsJs,
+    rule_texts: TextsByAddress,
+    relation_texts: TextsByAddress,
     item_ids: ItemIdsJs,
     /// Each reason is written here (one buffer, not a `String` per reason).
     reason: String,
@@ -78,51 +79,61 @@ impl ItemIdsJs {
     }
 }
 
-/// The rules' ids and `rule:<id>` reasons as JS strings, found by where the
-/// id lives in the engine's rule set (address and length: no hashing of the
-/// text, no compare), valid for one rule-set generation: while it is
-/// unchanged an address names one text; another generation empties them.
-/// Direct-mapped (a slot per address hash; a collision replaces the slot,
-/// and a miss only decodes again): far fewer bytes than a hash map.
-struct RuleTextsJs {
+/// JS strings for texts made from an id that lives at a fixed address while
+/// its source is unchanged: the rules' ids and `rule:<id>` reasons (in the
+/// engine's rule set) and relation reasons (`related:<id>`, the id in the
+/// catalog). Found by the id's address and length and a tag for which text
+/// of that id (no hashing of the text, no compare), valid for one generation
+/// of the source: while it is unchanged an address names one text; another
+/// generation empties them. Direct-mapped (a slot per address hash; a
+/// collision replaces the slot, and a miss only decodes again): far fewer
+/// bytes than a hash map.
+struct TextsByAddress {
     generation: u64,
-    slots: Vec<RuleTextSlot>,
+    slots: Vec<AddressSlot>,
 }
 
 #[derive(Default, Clone)]
-struct RuleTextSlot {
+struct AddressSlot {
     at: usize,
     len: usize,
-    id: Option<JsValue>,
-    reason: Option<JsValue>,
+    tag: u8,
+    js: Option<JsValue>,
 }
 
-impl RuleTextsJs {
+impl TextsByAddress {
     const SLOTS: usize = 512;
+
+    fn new() -> Self {
+        TextsByAddress { generation: 0, slots: Vec::new() }
+    }
 
     fn check(&mut self, generation: u64) {
         if generation != self.generation || self.slots.len() != Self::SLOTS {
             self.slots.clear();
-            self.slots.resize(Self::SLOTS, RuleTextSlot::default());
+            self.slots.resize(Self::SLOTS, AddressSlot::default());
             self.generation = generation;
         }
     }
 
-    /// `text` (the rule id itself, or the reason naming it) for the rule id `id`.
-    fn get(&mut self, id: &str, text: &str, reason: bool) -> JsValue {
+    /// `text`, the text number `tag` made from the id `id`.
+    fn get(&mut self, id: &str, tag: u8, text: &str) -> JsValue {
         let at = id.as_ptr() as usize;
-        // Fibonacci hashing of the address's low 32 bits: the top 9 bits pick one of 512 slots.
-        let pick = ((at as u32).wrapping_mul(0x9E37_79B9) >> 23) as usize;
+        // Fibonacci hashing of the address's low 32 bits (plus the tag): the top 9 bits pick one of 512 slots.
+        let pick = ((at as u32).wrapping_add(u32::from(tag)).wrapping_mul(0x9E37_79B9) >> 23) as usize;
         let Some(slot) = self.slots.get_mut(pick) else {
             return JsValue::from_str(text);
         };
-        if slot.at != at || slot.len != id.len() {
-            *slot = RuleTextSlot { at, len: id.len(), id: None, reason: None };
+        if slot.at != at || slot.len != id.len() || slot.tag != tag {
+            *slot = AddressSlot { at, len: id.len(), tag, js: None };
         }
-        let kept = if reason { &mut slot.reason } else { &mut slot.id };
-        kept.get_or_insert_with(|| JsValue::from_str(text)).clone()
+        slot.js.get_or_insert_with(|| JsValue::from_str(text)).clone()
     }
 }
+
+/// [`TextsByAddress`] tags of a rule id's texts.
+const RULE_ID: u8 = 0;
+const RULE_REASON: u8 = 1;
 
 #[wasm_bindgen]
 extern "C" {
@@ -166,7 +177,8 @@ impl DecisionJs {
                 model_version: k("modelVersion"),
             },
             item_ids: ItemIdsJs { generation: 0, by_index: Vec::new() },
-            rule_texts: RuleTextsJs { generation: 0, slots: Vec::new() },
+            rule_texts: TextsByAddress::new(),
+            relation_texts: TextsByAddress::new(),
             reason: String::with_capacity(64),
         }
     }
@@ -175,6 +187,8 @@ impl DecisionJs {
         let keys = &self.keys;
         let rule_texts = &mut self.rule_texts;
         rule_texts.check(d.rules_generation);
+        let relation_texts = &mut self.relation_texts;
+        relation_texts.check(d.catalog_generation);
         let o = new_object();
         o.set(&keys.decision_id, JsValue::from_str(&d.id));
         o.set(&keys.slot, JsValue::from_str(&d.slot));
@@ -187,8 +201,8 @@ impl DecisionJs {
             let mut at = 0u32;
             let done: Result<(), core::convert::Infallible> = item.each_reason(&mut self.reason, |r| {
                 let js = match r {
-                    ReasonText::Rule { id, text } => rule_texts.get(id, text, true),
-                    ReasonText::NamesItem(text) => JsValue::from_str(text),
+                    ReasonText::Rule { id, text } => rule_texts.get(id, RULE_REASON, text),
+                    ReasonText::Relation { kind, id, text } => relation_texts.get(id, kind as u8, text),
                     ReasonText::Other(text) => JsValue::from_str(text),
                 };
                 reasons.set_at(at, js);
@@ -202,7 +216,7 @@ impl DecisionJs {
         o.set(&keys.items, items.into());
         let fired = new_array();
         for (index, rule) in (0u32..).zip(d.rules_fired.iter()) {
-            fired.set_at(index, rule_texts.get(rule, rule, false));
+            fired.set_at(index, rule_texts.get(rule, RULE_ID, rule));
         }
         o.set(&keys.rules_fired, fired.into());
         if !d.rule_failures.is_empty() {
