@@ -56,26 +56,30 @@ struct DecisionKeys {
 struct ItemIdsJs {
     generation: u64,
     by_index: Vec<Option<JsValue>>,
+    /// Where a string is made when it cannot be kept (an index past any
+    /// vector size: never for a catalog's own index).
+    spare: JsValue,
 }
 
 impl ItemIdsJs {
-    fn get(&mut self, generation: u64, index: u32, id: &str) -> JsValue {
+    /// Borrowed, not cloned: the setters take it by reference, so no
+    /// externref slot is taken and freed per use.
+    fn get(&mut self, generation: u64, index: u32, id: &str) -> &JsValue {
         if generation != self.generation {
             self.by_index.clear();
             self.generation = generation;
         }
         let at = index as usize;
-        if let Some(Some(js)) = self.by_index.get(at) {
-            return js.clone();
-        }
-        let js = JsValue::from_str(id);
         if self.by_index.len() <= at {
             self.by_index.resize(at.saturating_add(1), None);
         }
-        if let Some(slot) = self.by_index.get_mut(at) {
-            *slot = Some(js.clone());
+        match self.by_index.get_mut(at) {
+            Some(slot) => slot.get_or_insert_with(|| JsValue::from_str(id)),
+            None => {
+                self.spare = JsValue::from_str(id);
+                &self.spare
+            }
         }
-        js
     }
 }
 
@@ -91,6 +95,8 @@ impl ItemIdsJs {
 struct TextsByAddress {
     generation: u64,
     slots: Vec<AddressSlot>,
+    /// Where a string is made when no slot is there (never after `check`).
+    spare: JsValue,
 }
 
 #[derive(Default, Clone)]
@@ -105,7 +111,7 @@ impl TextsByAddress {
     const SLOTS: usize = 512;
 
     fn new() -> Self {
-        TextsByAddress { generation: 0, slots: Vec::new() }
+        TextsByAddress { generation: 0, slots: Vec::new(), spare: JsValue::UNDEFINED }
     }
 
     fn check(&mut self, generation: u64) {
@@ -117,17 +123,19 @@ impl TextsByAddress {
     }
 
     /// `text`, the text number `tag` made from the id `id`.
-    fn get(&mut self, id: &str, tag: u8, text: &str) -> JsValue {
+    /// Borrowed, not cloned: the setters take it by reference.
+    fn get(&mut self, id: &str, tag: u8, text: &str) -> &JsValue {
         let at = id.as_ptr() as usize;
         // Fibonacci hashing of the address's low 32 bits (plus the tag): the top 9 bits pick one of 512 slots.
         let pick = ((at as u32).wrapping_add(u32::from(tag)).wrapping_mul(0x9E37_79B9) >> 23) as usize;
         let Some(slot) = self.slots.get_mut(pick) else {
-            return JsValue::from_str(text);
+            self.spare = JsValue::from_str(text);
+            return &self.spare;
         };
         if slot.at != at || slot.len != id.len() || slot.tag != tag {
             *slot = AddressSlot { at, len: id.len(), tag, js: None };
         }
-        slot.js.get_or_insert_with(|| JsValue::from_str(text)).clone()
+        slot.js.get_or_insert_with(|| JsValue::from_str(text))
     }
 }
 
@@ -146,6 +154,13 @@ extern "C" {
 
     #[wasm_bindgen(method, indexing_setter)]
     fn set_at(this: &JsTarget, index: u32, value: JsValue);
+
+    /// The same setters for a value kept on the Rust side (passed by reference: no externref slot taken and freed).
+    #[wasm_bindgen(method, indexing_setter)]
+    fn set_kept(this: &JsTarget, key: &JsValue, value: &JsValue);
+
+    #[wasm_bindgen(method, indexing_setter)]
+    fn set_kept_at(this: &JsTarget, index: u32, value: &JsValue);
 }
 
 fn new_object() -> JsTarget {
@@ -176,7 +191,7 @@ impl DecisionJs {
                 group: k("group"),
                 model_version: k("modelVersion"),
             },
-            item_ids: ItemIdsJs { generation: 0, by_index: Vec::new() },
+            item_ids: ItemIdsJs { generation: 0, by_index: Vec::new(), spare: JsValue::UNDEFINED },
             rule_texts: TextsByAddress::new(),
             relation_texts: TextsByAddress::new(),
             reason: String::with_capacity(64),
@@ -195,17 +210,16 @@ impl DecisionJs {
         let items = new_array();
         for (index, item) in (0u32..).zip(d.items.iter()) {
             let it = new_object();
-            it.set(&keys.id, self.item_ids.get(d.catalog_generation, item.catalog_index, item.id));
+            it.set_kept(&keys.id, self.item_ids.get(d.catalog_generation, item.catalog_index, item.id));
             it.set(&keys.score, JsValue::from_f64(crate::decide::rounded_score(item.score)));
             let reasons = new_array();
             let mut at = 0u32;
             let done: Result<(), core::convert::Infallible> = item.each_reason(&mut self.reason, |r| {
-                let js = match r {
-                    ReasonText::Rule { id, text } => rule_texts.get(id, RULE_REASON, text),
-                    ReasonText::Relation { kind, id, text } => relation_texts.get(id, kind as u8, text),
-                    ReasonText::Other(text) => JsValue::from_str(text),
-                };
-                reasons.set_at(at, js);
+                match r {
+                    ReasonText::Rule { id, text } => reasons.set_kept_at(at, rule_texts.get(id, RULE_REASON, text)),
+                    ReasonText::Relation { kind, id, text } => reasons.set_kept_at(at, relation_texts.get(id, kind as u8, text)),
+                    ReasonText::Other(text) => reasons.set_at(at, JsValue::from_str(text)),
+                }
                 at = at.wrapping_add(1); // at most MAX_REASONS
                 Ok(())
             });
@@ -216,7 +230,7 @@ impl DecisionJs {
         o.set(&keys.items, items.into());
         let fired = new_array();
         for (index, rule) in (0u32..).zip(d.rules_fired.iter()) {
-            fired.set_at(index, rule_texts.get(rule, RULE_ID, rule));
+            fired.set_kept_at(index, rule_texts.get(rule, RULE_ID, rule));
         }
         o.set(&keys.rules_fired, fired.into());
         if !d.rule_failures.is_empty() {
