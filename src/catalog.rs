@@ -188,7 +188,11 @@ impl IdIndex {
 /// session's [`crate::session::CatalogHint`] names, so a hint from another
 /// catalog is never read as one of this catalog's. Drawn when the catalog is
 /// built (`Catalog::default()`, which `from_value` starts from); a clone keeps
-/// it, with the same items.
+/// it, with the same items. The wasm facade also keeps JS strings of relation
+/// reasons by the address of an item id, per generation
+/// (`wasm::personalizer::TextsByAddress`): an engine must never swap its
+/// catalog for a clone of it and drop the original, or a freed address could
+/// name another id under the same generation. Nothing does today.
 #[derive(Clone, Copy, Debug)]
 struct Generation(u64);
 
