@@ -155,31 +155,30 @@ import { createHash } from "node:crypto";
 const [dir, out, toolchain] = process.argv.slice(1);
 const gz = (b) => gzipSync(b, { level: 9 }).length;
 const read = (f) => readFileSync(`${dir}/${f}`);
-const wasm = read("web/edge_personalize_bg.wasm");
+// Raw and gzip bytes of one build: its wasm, with its web glue, and before wasm-opt.
+const measure = (prefix, folder, preOpt) => {
+  const wasm = read(`${folder}/edge_personalize_bg.wasm`);
+  const glue = read(`${folder}/edge_personalize.js`);
+  const pre = read(preOpt);
+  return {
+    [`${prefix}wasm_raw_bytes`]: wasm.length,
+    [`${prefix}wasm_gzip_bytes`]: gz(wasm),
+    [`${prefix}wasm_glue_raw_bytes`]: wasm.length + glue.length,
+    [`${prefix}wasm_glue_gzip_bytes`]: gz(wasm) + gz(glue),
+    [`${prefix}wasm_before_opt_raw_bytes`]: pre.length,
+    [`${prefix}wasm_before_opt_gzip_bytes`]: gz(pre),
+  };
+};
 const glue = read("web/edge_personalize.js");
-const pre = read("pre-opt.wasm");
-const speedWasm = read("server/edge_personalize_bg.wasm");
-const speedGlue = read("server/edge_personalize.js");
-const speedPre = read("speed-pre-opt.wasm");
 const shipped = ["web", "node", "server"].flatMap((t) => [`${t}/edge_personalize.js`, `${t}/edge_personalize_bg.wasm`]);
 const size = {
   toolchain,
   // The size build (dist/web): what a shopper downloads; make size-check budgets this.
-  wasm_raw_bytes: wasm.length,
-  wasm_gzip_bytes: gz(wasm),
+  ...measure("", "web", "pre-opt.wasm"),
   glue_raw_bytes: glue.length,
   glue_gzip_bytes: gz(glue),
-  wasm_glue_raw_bytes: wasm.length + glue.length,
-  wasm_glue_gzip_bytes: gz(wasm) + gz(glue),
-  wasm_before_opt_raw_bytes: pre.length,
-  wasm_before_opt_gzip_bytes: gz(pre),
   // The speed build (dist/server, the same wasm in dist/node): for servers, not budgeted.
-  speed_wasm_raw_bytes: speedWasm.length,
-  speed_wasm_gzip_bytes: gz(speedWasm),
-  speed_wasm_glue_raw_bytes: speedWasm.length + speedGlue.length,
-  speed_wasm_glue_gzip_bytes: gz(speedWasm) + gz(speedGlue),
-  speed_wasm_before_opt_raw_bytes: speedPre.length,
-  speed_wasm_before_opt_gzip_bytes: gz(speedPre),
+  ...measure("speed_", "server", "speed-pre-opt.wasm"),
   // Which files came out of this build together (scripts/package.sh checks them).
   sha256: Object.fromEntries(shipped.map((f) => [f, createHash("sha256").update(read(f)).digest("hex")])),
 };

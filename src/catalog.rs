@@ -198,8 +198,7 @@ struct Generation(u64);
 
 impl Default for Generation {
     fn default() -> Self {
-        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
-        Generation(NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
+        Generation(crate::ids::next_generation())
     }
 }
 

@@ -98,22 +98,15 @@ fn weights(w: &Map) -> Result<LinearScorer> {
     Ok(s)
 }
 
-fn next_rules_generation() -> u64 {
-    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
-    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-}
-
 /// One shopper's personalization engine.
 pub struct Engine {
     config: Config,
     session: Session,
     catalog: Catalog,
     rules: RuleSet,
-    /// Drawn anew at every rule load (unique across engines, like a
-    /// catalog's): a decision's rule ids, borrowed from `rules`, are the same
-    /// texts at the same addresses while it is unchanged.
-    rules_generation: u64,
-    /// The rules' item-only parts per catalog item, rebuilt whenever either loads.
+    /// The rules' item-only parts per catalog item, rebuilt whenever either
+    /// loads; its generation is the rules' (decisions borrow rule ids from
+    /// `rules`, the same texts at the same addresses until the next build).
     masks: ItemMasks,
     /// A decision's per-item marks, kept between decisions (one slot per catalog item).
     marks: Marks,
@@ -130,7 +123,7 @@ impl Engine {
         let mut ids = IdGen::new();
         let id = config.session_id.clone().unwrap_or_else(|| ids.next(now_ms, &mut rng));
         let session = Session::new(id, config.user_id.clone(), now_ms, config.half_life_ms);
-        Engine { config, session, catalog: Catalog::default(), rules: RuleSet::default(), rules_generation: next_rules_generation(), masks: ItemMasks::default(), marks: Marks::default(), cart_json: CartJson::default(), model: None, rng, ids }
+        Engine { config, session, catalog: Catalog::default(), rules: RuleSet::default(), masks: ItemMasks::default(), marks: Marks::default(), cart_json: CartJson::default(), model: None, rng, ids }
     }
 
     pub fn session(&self) -> &Session {
@@ -228,8 +221,7 @@ impl Engine {
             cart_json: Some(cart_json),
             holdout,
         };
-        let mut decision = decide::decide_ref(&inputs, &req, id, &mut self.marks);
-        decision.rules_generation = self.rules_generation;
+        let decision = decide::decide_ref(&inputs, &req, id, &mut self.marks);
         Ok(f(&decision))
     }
 
@@ -290,7 +282,6 @@ impl Engine {
         let n = set.rules.len();
         self.masks = ItemMasks::build(&set, &self.catalog);
         self.rules = set;
-        self.rules_generation = next_rules_generation();
         Ok(n)
     }
 

@@ -6,6 +6,15 @@
 //! random part is incremented instead of redrawn, keeping ids strictly
 //! increasing from one generator.
 
+/// A number no earlier call in this process returned (from 1 up): the
+/// generation of a built catalog or rule set, which caches keyed by it (the
+/// sessions' catalog hints, kept rule-part results, the facade's kept JS
+/// strings) compare so they never read one build's entries for another.
+pub(crate) fn next_generation() -> u64 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+}
+
 const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
 /// Makes ids from a clock value and a seeded random generator.

@@ -6,6 +6,7 @@ mod wasm_common;
 
 use wasm_bindgen::JsValue;
 use wasm_bindgen_test::wasm_bindgen_test;
+use edge_personalize::json::{self, Value};
 use wasm_common::*;
 
 #[wasm_bindgen_test]
@@ -375,6 +376,55 @@ fn decide_returns_the_documented_fields_in_node() {
     assert_eq!(errors[0].get("code").and_then(edge_personalize::Value::as_str), Some("STEP_LIMIT"));
 }
 
+/// One shopper twice: the wasm facade and the native engine, given the same
+/// loads and events, so a test can compare what they decide.
+struct WasmAndNative {
+    wasm: edge_personalize::wasm::Personalizer,
+    native: edge_personalize::engine::Engine,
+    /// When both were made: tests place event times before it.
+    t0: f64,
+}
+
+impl WasmAndNative {
+    fn new(config: &str) -> Self {
+        use edge_personalize::engine::{Config, Engine};
+        let wasm = edge_personalize::wasm::Personalizer::new(js(config)).expect("personalizer");
+        let t0 = js_sys::Date::now();
+        let native = Engine::new(Config::from_value(&json::parse(config).expect("config")).expect("config"), t0);
+        WasmAndNative { wasm, native, t0 }
+    }
+    fn load_catalog(&mut self, text: &str) {
+        self.wasm.load_catalog(JsValue::from_str(text)).expect("catalog");
+        self.native.load_catalog(&json::parse(text).expect("catalog")).expect("catalog");
+    }
+    fn load_rules(&mut self, text: &str) {
+        self.wasm.load_rules(JsValue::from_str(text)).expect("rules");
+        self.native.load_rules(&json::parse(text).expect("rules")).expect("rules");
+    }
+    fn track(&mut self, event: &str) {
+        self.wasm.track(js(event)).expect("track");
+        self.native.track(&json::parse(event).expect("event"), js_sys::Date::now()).expect("track");
+    }
+    /// (wasm's decision, native's decision), as values.
+    fn decide(&mut self, request: &str) -> (Value, Value) {
+        let wasm_side = back(self.wasm.decide(js(request)).expect("decide"));
+        let native_side = self.native.decide(&json::parse(request).expect("request"), js_sys::Date::now()).expect("decide").to_value();
+        (wasm_side, native_side)
+    }
+}
+
+/// Each decided item as "id reasons" (JSON texts).
+fn item_texts(d: &Value) -> Vec<String> {
+    d.get("items").and_then(Value::as_array).map_or_else(Vec::new, |items| {
+        items.iter().map(|it| format!("{} {}", it.get("id").map(json::to_json_string).unwrap_or_default(), it.get("reasons").map(json::to_json_string).unwrap_or_default())).collect()
+    })
+}
+
+/// Each decided item's score.
+fn item_scores(d: &Value) -> Vec<f64> {
+    d.get("items").and_then(Value::as_array).map_or_else(Vec::new, |items| items.iter().map(|it| it.get("score").and_then(Value::as_f64).unwrap_or(f64::NAN)).collect())
+}
+
 /// The decision JS receives says what the native engine's `Decision` says
 /// (it is serialized from the decision's borrowed form, with each reason
 /// written into a shared buffer): the same items in order, the same reasons
@@ -383,16 +433,9 @@ fn decide_returns_the_documented_fields_in_node() {
 /// (the two engines read the clock a moment apart); the ids carry the clock.
 #[wasm_bindgen_test]
 fn decide_says_what_the_native_engine_says_in_node() {
-    use edge_personalize::engine::{Config, Engine};
-    use edge_personalize::json;
-    let config = r#"{"seed":42,"halfLifeSeconds":1800}"#;
-    let mut p = edge_personalize::wasm::Personalizer::new(js(config)).expect("personalizer");
-    p.load_catalog(JsValue::from_str(CATALOG)).expect("catalog");
-    p.load_rules(JsValue::from_str(RULES)).expect("rules");
-    let t0 = js_sys::Date::now();
-    let mut native = Engine::new(Config::from_value(&json::parse(config).expect("config")).expect("config"), t0);
-    native.load_catalog(&json::parse(CATALOG).expect("catalog")).expect("catalog");
-    native.load_rules(&json::parse(RULES).expect("rules")).expect("rules");
+    let mut both = WasmAndNative::new(r#"{"seed":42,"halfLifeSeconds":1800}"#);
+    both.load_catalog(CATALOG);
+    both.load_rules(RULES);
     let requests = [r#"{"slot":"home","k":6}"#, r#"{"slot":"pdp","k":4,"item":"shoe-1","excludeCart":false}"#, r#"{"k":50}"#];
     let events = [
         r#"{"type":"product_view","ts":TS,"item":{"id":"shoe-1","category":"shoes","brand":"acme","price":80}}"#,
@@ -404,33 +447,18 @@ fn decide_says_what_the_native_engine_says_in_node() {
     // Before any event (best-seller fills), then after each.
     for step in 0..=events.len() {
         if let Some(text) = step.checked_sub(1).and_then(|i| events.get(i)) {
-            let text = text.replace("TS", &format!("{}", t0 - 60_000.0));
-            p.track(js(&text)).expect("track");
-            native.track(&json::parse(&text).expect("event"), js_sys::Date::now()).expect("track");
+            both.track(&text.replace("TS", &format!("{}", both.t0 - 60_000.0)));
         }
         for req in requests {
-            let wasm_side = back(p.decide(js(req)).expect("decide"));
-            let native_side = native.decide(&json::parse(req).expect("request"), js_sys::Date::now()).expect("decide").to_value();
+            let (wasm_side, native_side) = both.decide(req);
             for key in ["slot", "rulesFired", "ruleErrors", "fallbackUsed", "group", "modelVersion"] {
                 assert_eq!(wasm_side.get(key), native_side.get(key), "{key} of {req} after {step} events");
             }
-            let items = |d: &edge_personalize::Value| -> Vec<(String, f64, String)> {
-                d.get("items").and_then(edge_personalize::Value::as_array).map_or_else(Vec::new, |items| {
-                    items
-                        .iter()
-                        .map(|it| {
-                            let text = |k: &str| it.get(k).map(json::to_json_string).unwrap_or_default();
-                            (text("id"), it.get("score").and_then(edge_personalize::Value::as_f64).unwrap_or(f64::NAN), text("reasons"))
-                        })
-                        .collect()
-                })
-            };
-            let (w, n) = (items(&wasm_side), items(&native_side));
+            let (w, n) = (item_texts(&wasm_side), item_texts(&native_side));
             assert!(!w.is_empty(), "{req} after {step} events decided nothing");
-            assert_eq!(w.len(), n.len(), "{req} after {step} events");
-            for (a, b) in w.iter().zip(&n) {
-                assert_eq!((&a.0, &a.2), (&b.0, &b.2), "{req} after {step} events");
-                assert!((a.1 - b.1).abs() <= 2e-4, "{req} after {step} events: scores {} and {}", a.1, b.1);
+            assert_eq!(w, n, "{req} after {step} events");
+            for (a, b) in item_scores(&wasm_side).iter().zip(&item_scores(&native_side)) {
+                assert!((a - b).abs() <= 2e-4, "{req} after {step} events: scores {a} and {b}");
             }
             compared += w.len();
         }
@@ -448,17 +476,9 @@ fn decide_says_what_the_native_engine_says_in_node() {
 /// the native engine's: fired rules and every item's id and reasons.
 #[wasm_bindgen_test]
 fn decision_texts_follow_reloaded_rules_in_node() {
-    use edge_personalize::engine::{Config, Engine};
-    use edge_personalize::json;
-    let config = r#"{"seed":7}"#;
-    let mut p = edge_personalize::wasm::Personalizer::new(js(config)).expect("personalizer");
-    p.load_catalog(JsValue::from_str(CATALOG)).expect("catalog");
-    let t0 = js_sys::Date::now();
-    let mut native = Engine::new(Config::from_value(&json::parse(config).expect("config")).expect("config"), t0);
-    native.load_catalog(&json::parse(CATALOG).expect("catalog")).expect("catalog");
-    let view = format!(r#"{{"type":"product_view","ts":{},"item":{{"id":"shoe-1","category":"shoes","price":65}}}}"#, t0 - 30_000.0);
-    p.track(js(&view)).expect("track");
-    native.track(&json::parse(&view).expect("event"), t0).expect("track");
+    let mut both = WasmAndNative::new(r#"{"seed":7}"#);
+    both.load_catalog(CATALOG);
+    both.track(&format!(r#"{{"type":"product_view","ts":{},"item":{{"id":"shoe-1","category":"shoes","price":65}}}}"#, both.t0 - 30_000.0));
     let rules_of = |load: usize| {
         let rules: Vec<String> = (0..40)
             .map(|i| {
@@ -469,23 +489,14 @@ fn decision_texts_follow_reloaded_rules_in_node() {
             .collect();
         format!(r#"{{"version":"v{load}","rules":[{}]}}"#, rules.join(","))
     };
-    let request = r#"{"slot":"home","k":8}"#;
     let mut compared = 0;
     for load in (0..30).chain([0]) {
-        let rules = rules_of(load);
-        p.load_rules(JsValue::from_str(&rules)).expect("rules");
-        native.load_rules(&json::parse(&rules).expect("rules")).expect("rules");
-        let wasm_side = back(p.decide(js(request)).expect("decide"));
-        let native_side = native.decide(&json::parse(request).expect("request"), js_sys::Date::now()).expect("decide").to_value();
+        both.load_rules(&rules_of(load));
+        let (wasm_side, native_side) = both.decide(r#"{"slot":"home","k":8}"#);
         let fired = wasm_side.get("rulesFired").map(json::to_json_string).unwrap_or_default();
         assert_eq!(fired, native_side.get("rulesFired").map(json::to_json_string).unwrap_or_default(), "load {load}");
         assert!(fired.contains(&format!("-load-{load:02}\"")), "load {load}: {fired}");
-        let texts = |d: &edge_personalize::Value| -> Vec<String> {
-            d.get("items").and_then(edge_personalize::Value::as_array).map_or_else(Vec::new, |items| {
-                items.iter().map(|it| format!("{} {}", it.get("id").map(json::to_json_string).unwrap_or_default(), it.get("reasons").map(json::to_json_string).unwrap_or_default())).collect()
-            })
-        };
-        let (w, n) = (texts(&wasm_side), texts(&native_side));
+        let (w, n) = (item_texts(&wasm_side), item_texts(&native_side));
         assert_eq!(w, n, "load {load}");
         assert!(w.iter().any(|t| t.contains(&format!("rule:boost-00-load-{load:02}"))), "load {load}: {w:?}");
         compared += w.len();
@@ -502,12 +513,7 @@ fn decision_texts_follow_reloaded_rules_in_node() {
 /// Each decision equals the native engine's: items in order, reasons.
 #[wasm_bindgen_test]
 fn decision_item_texts_follow_reloaded_catalogs_in_node() {
-    use edge_personalize::engine::{Config, Engine};
-    use edge_personalize::json;
-    let config = r#"{"seed":11}"#;
-    let mut p = edge_personalize::wasm::Personalizer::new(js(config)).expect("personalizer");
-    let t0 = js_sys::Date::now();
-    let mut native = Engine::new(Config::from_value(&json::parse(config).expect("config")).expect("config"), t0);
+    let mut both = WasmAndNative::new(r#"{"seed":11}"#);
     // The second letter of every id changed: `bag-1` -> `bXg-1`, `shoe-1` -> `sXoe-1`, ...
     let renamed = |tag: char| {
         ["bag-", "hat-", "shirt-", "shoe-", "sock-", "lace-", "polish-"].iter().fold(CATALOG.to_string(), |text, prefix| {
@@ -515,25 +521,15 @@ fn decision_item_texts_follow_reloaded_catalogs_in_node() {
             text.replace(&format!("\"{prefix}"), &format!("\"{renamed_prefix}"))
         })
     };
-    let request = r#"{"slot":"home","k":6}"#;
     let (mut compared, mut relation_reasons) = (0, 0);
     for (load, (catalog, shoe)) in [(CATALOG.to_string(), "shoe-1"), (renamed('X'), "sXoe-1"), (CATALOG.to_string(), "shoe-1"), (renamed('Z'), "sZoe-1"), (renamed('Z'), "sZoe-1")].iter().enumerate() {
-        p.load_catalog(JsValue::from_str(catalog)).expect("catalog");
-        native.load_catalog(&json::parse(catalog).expect("catalog")).expect("catalog");
+        both.load_catalog(catalog);
         for viewed in [false, true] {
             if viewed {
-                let view = format!(r#"{{"type":"product_view","ts":{},"item":{{"id":"{shoe}"}}}}"#, t0 - 10_000.0);
-                p.track(js(&view)).expect("track");
-                native.track(&json::parse(&view).expect("event"), t0).expect("track");
+                both.track(&format!(r#"{{"type":"product_view","ts":{},"item":{{"id":"{shoe}"}}}}"#, both.t0 - 10_000.0));
             }
-            let wasm_side = back(p.decide(js(request)).expect("decide"));
-            let native_side = native.decide(&json::parse(request).expect("request"), js_sys::Date::now()).expect("decide").to_value();
-            let texts = |d: &edge_personalize::Value| -> Vec<String> {
-                d.get("items").and_then(edge_personalize::Value::as_array).map_or_else(Vec::new, |items| {
-                    items.iter().map(|it| format!("{} {}", it.get("id").map(json::to_json_string).unwrap_or_default(), it.get("reasons").map(json::to_json_string).unwrap_or_default())).collect()
-                })
-            };
-            let (w, n) = (texts(&wasm_side), texts(&native_side));
+            let (wasm_side, native_side) = both.decide(r#"{"slot":"home","k":6}"#);
+            let (w, n) = (item_texts(&wasm_side), item_texts(&native_side));
             assert!(!w.is_empty(), "load {load} decided nothing");
             assert_eq!(w, n, "load {load}, viewed {viewed}");
             if viewed {

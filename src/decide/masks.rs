@@ -68,15 +68,15 @@ pub struct ItemMasks {
     generation: RulesGeneration,
 }
 
-/// Drawn anew for every build (a clone keeps it, with the same rules), so
-/// results kept for one set of rules are never read for another.
+/// Drawn anew for every build, that is at every rules or catalog load (a
+/// clone keeps it, with the same rules), so results kept for one set of rules
+/// are never read for another. Decisions carry it as their rules' generation.
 #[derive(Clone, Copy, Debug)]
 struct RulesGeneration(u64);
 
 impl Default for RulesGeneration {
     fn default() -> Self {
-        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
-        RulesGeneration(NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed))
+        RulesGeneration(crate::ids::next_generation())
     }
 }
 
@@ -223,9 +223,15 @@ impl ItemMasks {
         self.cart_slots.get(rule)?.get(part)?.map(|s| s as usize)
     }
 
-    /// How many cart-only parts there are, and the generation of the rules they are of.
-    pub(crate) fn cart_parts(&self) -> (usize, u64) {
-        (self.cart_slot_count, self.generation.0)
+    /// How many cart-only parts there are.
+    pub(crate) fn cart_parts(&self) -> usize {
+        self.cart_slot_count
+    }
+
+    /// The generation of this build: of the rules it was built from, as far as
+    /// anything kept for them is concerned (an engine rebuilds it at every load).
+    pub(crate) fn generation(&self) -> u64 {
+        self.generation.0
     }
 
     /// The precomputed results of part `part` of rule `rule`, if any.
@@ -569,8 +575,8 @@ mod tests {
             assert_eq!(Some(masks.cart_slot(ri, 0).is_some()), want, "{}", rule.id);
             slots += usize::from(masks.cart_slot(ri, 0).is_some());
         }
-        assert_eq!(masks.cart_parts().0, slots);
+        assert_eq!(masks.cart_parts(), slots);
         // Another build of the same rules is another generation.
-        assert_ne!(ItemMasks::build(&set, &crate::catalog::Catalog::default()).cart_parts().1, masks.cart_parts().1);
+        assert_ne!(ItemMasks::build(&set, &crate::catalog::Catalog::default()).generation(), masks.generation());
     }
 }

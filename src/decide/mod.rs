@@ -211,8 +211,9 @@ pub struct DecisionRef<'a> {
     pub model_version: Option<&'a str>,
     /// The generation of the catalog the items' indices are in.
     pub catalog_generation: u64,
-    /// The generation of the rule set the rule ids are borrowed from
-    /// (`Engine` counts its rule loads; 0 outside an engine).
+    /// The generation of the rule set the rule ids are borrowed from: the
+    /// item masks' (`ItemMasks::generation`), which an engine rebuilds from
+    /// the rules at every rules or catalog load.
     pub rules_generation: u64,
 }
 
@@ -591,7 +592,7 @@ pub fn decide_ref<'a>(inp: &Inputs<'a>, req: &DecideRequest, decision_id: String
         group: if inp.holdout { "holdout" } else { "treatment" },
         model_version: inp.model_version,
         catalog_generation: inp.catalog.generation(),
-        rules_generation: 0,
+        rules_generation: inp.masks.generation(),
     };
     // Items never shown, the cart and the purchases, marked by catalog index
     // once: ids outside the catalog can never be candidates, and the
@@ -661,8 +662,7 @@ pub fn decide_ref<'a>(inp: &Inputs<'a>, req: &DecideRequest, decision_id: String
     let mut live: Vec<usize> = Vec::new();
     let mut first_order = 0usize;
     // Results of cart-only parts kept from earlier decisions on the same cart and rules.
-    let (cart_slots, rules_generation) = inp.masks.cart_parts();
-    let mut cart_results = inp.cart_json.map(|c| c.take_part_results(rules_generation, cart_slots));
+    let mut cart_results = inp.cart_json.map(|c| c.take_part_results(inp.masks.generation(), inp.masks.cart_parts()));
     for (ri, rule) in inp.rules.rules.iter().enumerate() {
         if !rule.active(&req.slot, now) {
             continue;
